@@ -1,0 +1,1 @@
+//! conninfo (being written)

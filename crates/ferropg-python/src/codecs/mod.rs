@@ -1,0 +1,1 @@
+//! Codecs between PostgreSQL wire values and Python objects (being written).
