@@ -11,7 +11,7 @@ export VIRTUAL_ENV := $(abspath $(VENV))
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q "maturin>=1.5,<2" pytest pytest-timeout hypothesis uvloop
+	$(PY) -m pip install -q "maturin>=1.5,<2" pytest pytest-asyncio pytest-timeout hypothesis uvloop psycopg2-binary
 	touch $@
 
 develop: venv

@@ -1,0 +1,90 @@
+"""Stubs for ferropg._native, the Rust engine (crates/ferropg-python).
+
+The Python package is the only caller; users import ferropg, not this module.
+"""
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Optional, Union
+
+Params = Union[Sequence[Any], Mapping[str, Any], None]
+
+class ConnParams:
+    """Connection parameters resolved as libpq does (DSN + keywords + PG* env + passfile)."""
+
+    # (host, port): host is a name/IP, or an absolute unix-socket directory.
+    hosts: list[tuple[str, int]]
+    user: str
+    dbname: str
+    password: Optional[str]
+    sslmode: str  # disable | allow | prefer | require | verify-ca | verify-full
+    sslrootcert: Optional[str]
+    sslcert: Optional[str]
+    sslkey: Optional[str]
+    connect_timeout: Optional[float]
+    target_session_attrs: str
+    load_balance_hosts: str
+    dsn: str  # the DSN as given, with any password masked
+    def with_password_for(self, host: str, port: int) -> "ConnParams":
+        """A copy whose password is filled from the passfile for this host, if not set."""
+
+def parse_conninfo(dsn: Optional[str], kwargs: Mapping[str, Any]) -> ConnParams:
+    """Parse and merge; raises ProgrammingError naming the malformed part."""
+
+class Column:
+    """Result column metadata (psycopg2's Column is built from these in Python)."""
+
+class Result:
+    """The outcome of one statement (the last one, for a multi-statement string)."""
+
+    rows: list[tuple[Any, ...]]
+    # ((name, type_code, internal_size, precision, scale), ...) or None when no rows come back
+    description: Optional[tuple[tuple[str, int, int, Optional[int], Optional[int]], ...]]
+    rowcount: int  # -1 when the statement reports none
+    statusmessage: Optional[str]
+    lastrowid: int
+    query: bytes  # the statement as psycopg2 would show it (literal form)
+
+class Connection:
+    """One server connection on the caller's event loop.
+
+    Owns the non-blocking socket `fd` (connected by the Python layer) from construction on.
+    """
+
+    def __init__(
+        self,
+        fd: int,
+        params: ConnParams,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        host: str,
+        enable_json: bool = True,
+        enable_hstore: bool = True,
+        enable_uuid: bool = True,
+        statement_cache_size: int = 0,
+    ) -> None: ...
+    def startup(self) -> asyncio.Future[None]:
+        """TLS negotiation, StartupMessage, authentication, up to the first ReadyForQuery."""
+    def execute(self, sql: str, params: Params) -> asyncio.Future[Result]:
+        """Run one execute(): server-bound when the statement accepts parameters, literal otherwise."""
+    def execute_many(self, sql: str, seq_of_params: Sequence[Params]) -> asyncio.Future[Result]:
+        """All parameter sets pipelined in one round trip; rowcount is the sum."""
+    def mogrify(self, sql: str, params: Params) -> bytes:
+        """The statement with parameters interpolated as psycopg2 literals."""
+    def cancel_request(self) -> bytes:
+        """The 16-byte CancelRequest packet for this session (sent on a side connection)."""
+    def set_callbacks(
+        self,
+        on_notice: Optional[Callable[[str], None]],
+        on_notify: Optional[Callable[[int, str, str], None]],
+        on_lost: Optional[Callable[[BaseException], None]],
+    ) -> None: ...
+    def parameter_status(self, name: str) -> Optional[str]: ...
+    def close(self) -> None:
+        """Send Terminate, close the socket, fail pending futures with InterfaceError."""
+    closed: bool
+    busy: bool  # a request is in flight
+    backend_pid: int
+    server_version: int
+    protocol_version: int
+    transaction_status: int  # psycopg2's TRANSACTION_STATUS_* values
