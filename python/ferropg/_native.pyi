@@ -69,6 +69,8 @@ class Connection:
         """Run one execute(): server-bound when the statement accepts parameters, literal otherwise."""
     def execute_many(self, sql: str, seq_of_params: Sequence[Params]) -> asyncio.Future[Result]:
         """All parameter sets pipelined in one round trip; rowcount is the sum."""
+    def wait_idle(self) -> asyncio.Future[None]:
+        """Done once no request is in flight (also done at once when idle)."""
     def mogrify(self, sql: str, params: Params) -> bytes:
         """The statement with parameters interpolated as psycopg2 literals."""
     def cancel_request(self) -> bytes:
