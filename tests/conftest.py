@@ -50,3 +50,25 @@ def cluster(pg: Any) -> Cluster:
 def dsn(pg: Any) -> str:
     """A DSN for the superuser on the test database."""
     return pg.dsn
+
+
+@pytest.fixture
+async def conn(dsn: str) -> Any:
+    """An open ferropg connection to the test database, closed after the test."""
+    import ferropg
+
+    connection = await ferropg.connect(dsn)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+async def cur(conn: Any) -> Any:
+    """A plain cursor on `conn`, closed after the test."""
+    cursor = await conn.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()

@@ -1,0 +1,660 @@
+"""aiopg's Connection on ferropg's engine: connect(), the session object and its queues.
+
+The Python side opens the socket (so host lists, timeouts and uvloop follow asyncio's
+rules) and hands the file descriptor to `_native.Connection`, which does TLS, startup,
+authentication and all protocol work on the same event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import sys
+import traceback
+import warnings
+import weakref
+from collections.abc import Coroutine
+from types import TracebackType
+from typing import Any, Callable, Optional
+
+from . import _native
+from .cursor import Cursor
+from .errors import Error, InterfaceError, OperationalError, ProgrammingError
+from .extensions import (
+    STATUS_BEGIN,
+    STATUS_READY,
+    TRANSACTION_STATUS_IDLE,
+    TRANSACTION_STATUS_INERROR,
+    TRANSACTION_STATUS_INTRANS,
+    Column,
+    Notify,
+)
+from .log import logger
+from .transaction import IsolationLevel
+from .utils import ClosableQueue, _ContextManager, create_completed_future, get_running_loop
+
+__all__ = ["DEFAULT_TIMEOUT", "TIMEOUT", "Connection", "connect"]
+
+TIMEOUT = DEFAULT_TIMEOUT = 60.0
+_MAX_NOTICES = 50  # psycopg2 keeps only the last 50 notices
+_CANCEL_TIMEOUT = 10.0  # bound on the side connection that carries a CancelRequest
+_DRAIN_TIMEOUT = 30.0  # a cancelled query must reach ReadyForQuery within this, or we close
+_DESC_CACHE_SIZE = 256
+# connect() keywords that are aiopg's or psycopg2's, not libpq's.
+_IGNORED_KWARGS = ("loop", "async", "async_")
+
+
+def connect(
+    dsn: Optional[str] = None,
+    *,
+    timeout: float = TIMEOUT,
+    enable_json: bool = True,
+    enable_hstore: bool = True,
+    enable_uuid: bool = True,
+    echo: bool = False,
+    **kwargs: Any,
+) -> _ContextManager[Connection]:
+    """Connect to PostgreSQL; await the result or use it with `async with`.
+
+    Accepts a libpq DSN or URI plus psycopg2's keyword arguments (host, port, user,
+    password, dbname, sslmode, target_session_attrs, ...), `cursor_factory`,
+    `connection_factory` (a Connection subclass) and `statement_cache_size`.
+    `timeout` bounds the whole connection attempt and is the default for queries.
+    """
+    coro = _connect(
+        dsn,
+        timeout=timeout,
+        enable_json=enable_json,
+        enable_hstore=enable_hstore,
+        enable_uuid=enable_uuid,
+        echo=bool(echo),
+        kwargs=kwargs,
+    )
+    return _ContextManager(coro, _disconnect)
+
+
+async def _disconnect(conn: Connection) -> None:
+    await conn.close()
+
+
+async def _connect(
+    dsn: Optional[str],
+    *,
+    timeout: float,
+    enable_json: bool,
+    enable_hstore: bool,
+    enable_uuid: bool,
+    echo: bool,
+    kwargs: dict[str, Any],
+) -> Connection:
+    loop = get_running_loop()
+    for name in _IGNORED_KWARGS:
+        kwargs.pop(name, None)
+    cursor_factory = kwargs.pop("cursor_factory", None)
+    factory = kwargs.pop("connection_factory", None) or Connection
+    if not (isinstance(factory, type) and issubclass(factory, Connection)):
+        raise ProgrammingError(f"connection_factory must be a ferropg.Connection subclass, got {factory!r}")
+    native_kw = {
+        "enable_json": enable_json,
+        "enable_hstore": enable_hstore,
+        "enable_uuid": enable_uuid,
+        "statement_cache_size": int(kwargs.pop("statement_cache_size", 0)),
+    }
+    if "database" in kwargs and "dbname" not in kwargs:  # psycopg2's alias
+        kwargs["dbname"] = kwargs.pop("database")
+    conninfo = {k: v if isinstance(v, str) else str(v) for k, v in kwargs.items() if v is not None}
+    params = _native.parse_conninfo(dsn, conninfo)
+    native, host, port = await asyncio.wait_for(_open_session(loop, params, native_kw), timeout)
+    conn = factory(native, params.dsn, host, port, timeout=timeout, echo=echo, loop=loop)
+    if cursor_factory is not None:
+        conn.cursor_factory = cursor_factory
+    return conn
+
+
+async def _open_session(
+    loop: asyncio.AbstractEventLoop, params: Any, native_kw: dict[str, Any]
+) -> tuple[Any, str, int]:
+    """Try each host as libpq does; the error names every host tried and why it failed."""
+    hosts = list(params.hosts)
+    if params.load_balance_hosts == "random":
+        random.shuffle(hosts)
+    attrs = params.target_session_attrs or "any"
+    passes = ["standby", "any"] if attrs == "prefer-standby" else [attrs]
+    failures: list[str] = []
+    for wanted in passes:
+        for host, port in hosts:
+            try:
+                native = await _open_one(loop, params, host, port, native_kw)
+            except (OSError, asyncio.TimeoutError, Error) as exc:
+                failures.append(f"{_describe_server(host, port)} failed: {_reason(exc)}")
+                continue
+            refusal = await _check_session_attrs(native, wanted)
+            if refusal is None:
+                return native, host, port
+            native.close()
+            failures.append(f"{_describe_server(host, port)} failed: {refusal}")
+    raise OperationalError("\n".join(failures) + "\n")
+
+
+async def _open_one(
+    loop: asyncio.AbstractEventLoop, params: Any, host: str, port: int, native_kw: dict[str, Any]
+) -> Any:
+    per_host = params.connect_timeout
+    if per_host is not None and per_host > 0:
+        per_host = max(per_host, 2.0)  # libpq treats anything shorter as 2 seconds
+    else:
+        per_host = None
+
+    async def attempt() -> Any:
+        sock = await open_socket(loop, host, port)
+        host_params = params.with_password_for(host, port)
+        native = _native.Connection(sock.detach(), host_params, loop, host=host, **native_kw)
+        try:
+            await native.startup()
+        except BaseException:
+            native.close()
+            raise
+        return native
+
+    if per_host is None:
+        return await attempt()
+    return await asyncio.wait_for(attempt(), per_host)
+
+
+async def open_socket(loop: asyncio.AbstractEventLoop, host: str, port: int) -> socket.socket:
+    """A connected non-blocking socket to `host` (or unix-socket directory) and `port`."""
+    if host.startswith("/"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, f"{host}/.s.PGSQL.{port}")
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    last: Optional[BaseException] = None
+    for family, type_, proto, _, address in infos:
+        sock = socket.socket(family, type_, proto)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, address)
+        except OSError as exc:
+            sock.close()
+            last = exc
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    raise last if last is not None else OSError(f"no address found for host {host!r}")
+
+
+async def _check_session_attrs(native: Any, wanted: str) -> Optional[str]:
+    """None when the session fits target_session_attrs, else libpq's reason for refusing it."""
+    if wanted == "any":
+        return None
+    if wanted in ("read-write", "read-only"):
+        result = await native.execute("SHOW transaction_read_only", None)
+        read_only = result.rows[0][0] == "on"
+        if wanted == "read-write" and read_only:
+            return "session is read-only"
+        if wanted == "read-only" and not read_only:
+            return "session is not read-only"
+        return None
+    if wanted in ("primary", "standby"):
+        result = await native.execute("SELECT pg_is_in_recovery()", None)
+        standby = bool(result.rows[0][0])
+        if wanted == "primary" and standby:
+            return "server is in hot standby mode"
+        if wanted == "standby" and not standby:
+            return "server is not in hot standby mode"
+        return None
+    raise ProgrammingError(f"invalid target_session_attrs value: {wanted!r}")
+
+
+def _describe_server(host: str, port: int) -> str:
+    if host.startswith("/"):
+        return f'connection to server on socket "{host}/.s.PGSQL.{port}"'
+    return f'connection to server at "{host}", port {port}'
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timeout expired"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc).strip() or type(exc).__name__
+
+
+class Connection:
+    """One PostgreSQL session, always in autocommit mode (as aiopg's psycopg2 connections).
+
+    Create it with `ferropg.connect()`. Cursors run their statements through it, one at
+    a time; a cancelled or timed-out statement is cancelled on the server in the
+    background and the connection serves the next statement once that is done.
+    """
+
+    _source_traceback: Optional[traceback.StackSummary] = None
+
+    def __init__(
+        self,
+        native: Any,
+        dsn: str,
+        host: str,
+        port: int,
+        *,
+        timeout: float,
+        echo: bool,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self._native = native
+        self._dsn = dsn
+        self._host = host
+        self._port = port
+        self._timeout = timeout
+        self._echo = echo
+        self._loop = loop
+        self._last_usage = loop.time()
+        self._cursor_factory: Optional[type[Cursor]] = None
+        self._notices: list[str] = []
+        self._notifies = ClosableQueue(asyncio.Queue(), loop)
+        self._in_flight: Optional[str] = None  # what is using the connection now
+        self._cleanup: Optional[asyncio.Task[None]] = None  # cancel/close work to finish first
+        self._desc_cache: dict[int, tuple[Any, tuple[Column, ...]]] = {}
+        self._wire_callbacks()
+        if loop.get_debug():
+            self._source_traceback = traceback.extract_stack(sys._getframe(1))
+
+    def _wire_callbacks(self) -> None:
+        # Closures over a weak reference: the engine holding bound methods would make a
+        # cycle and delay the unclosed-connection warning until a GC pass.
+        ref = weakref.ref(self)
+
+        def on_notice(message: str) -> None:
+            conn = ref()
+            if conn is not None:
+                conn._notices.append(message)
+                del conn._notices[:-_MAX_NOTICES]
+
+        def on_notify(pid: int, channel: str, payload: str) -> None:
+            conn = ref()
+            if conn is not None:
+                conn._notifies.put_nowait(Notify(pid, channel, payload))
+
+        def on_lost(exc: BaseException) -> None:
+            conn = ref()
+            if conn is not None:
+                conn._notifies.close(exc)
+
+        self._native.set_callbacks(on_notice, on_notify, on_lost)
+
+    # -- cursors ---------------------------------------------------------------------
+
+    def cursor(
+        self,
+        name: Optional[str] = None,
+        cursor_factory: Optional[type[Cursor]] = None,
+        scrollable: Optional[bool] = None,
+        withhold: bool = False,
+        timeout: Optional[float] = None,
+        isolation_level: Optional[IsolationLevel] = None,
+    ) -> _ContextManager[Cursor]:
+        """A new cursor: await it, or use `async with` to close it on exit.
+
+        `name` makes a server-side cursor (DECLARE ... CURSOR FOR); `cursor_factory` is a
+        ferropg Cursor subclass such as ferropg.extras.DictCursor.
+        """
+        self._last_usage = self._loop.time()
+        coro = self._cursor(name, cursor_factory, scrollable, withhold, timeout, isolation_level)
+        return _ContextManager(coro, _close_cursor)
+
+    async def _cursor(
+        self,
+        name: Optional[str],
+        cursor_factory: Optional[type[Cursor]],
+        scrollable: Optional[bool],
+        withhold: bool,
+        timeout: Optional[float],
+        isolation_level: Optional[IsolationLevel],
+    ) -> Cursor:
+        if self.closed:
+            raise InterfaceError("connection already closed")
+        factory = cursor_factory or self._cursor_factory or Cursor
+        if not (isinstance(factory, type) and issubclass(factory, Cursor)):
+            raise ProgrammingError(f"cursor_factory must be a ferropg.Cursor subclass, got {factory!r}")
+        return factory(
+            self,
+            name=name,
+            scrollable=scrollable,
+            withhold=withhold,
+            timeout=self._timeout if timeout is None else timeout,
+            echo=self._echo,
+            isolation_level=isolation_level,
+        )
+
+    # -- running statements (used by cursors) --------------------------------------------
+
+    async def _run(self, what: str, start: Callable[[], Any], timeout: Optional[float]) -> Any:
+        """Run one request to the server: wait for pending cleanup, then for the result.
+
+        On timeout or task cancellation the server-side query is cancelled in the
+        background; the next request waits for that before it is sent.
+        """
+        if self._in_flight is not None:
+            raise RuntimeError(
+                f"{what}() called while another coroutine is already waiting for incoming data "
+                f"({self._in_flight}())"
+            )
+        self._in_flight = what
+        try:
+            if self._cleanup is not None:
+                await self._finish_cleanup()
+            if self._native.closed:
+                raise InterfaceError("connection already closed")
+            self._last_usage = self._loop.time()
+            return await self._await_result(start(), timeout)
+        finally:
+            self._in_flight = None
+
+    async def _await_result(self, fut: asyncio.Future[Any], timeout: Optional[float]) -> Any:
+        # Our own outer future, not shield(): the engine's future is never cancelled by
+        # us, so it always completes by the engine's rules; a late result is dropped.
+        outer = self._loop.create_future()
+        fut.add_done_callback(lambda f: _relay(f, outer))
+        timer = None
+        if timeout is not None:
+            timer = self._loop.call_later(timeout, _expire, outer)
+        try:
+            return await outer
+        except asyncio.TimeoutError:
+            if not fut.done():
+                self._start_cleanup()
+            raise
+        except asyncio.CancelledError:
+            if not fut.done():
+                self._start_cleanup()
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _start_cleanup(self) -> None:
+        """Cancel whatever runs on the server and drain it, in a task the connection owns."""
+        self._chain_cleanup(self._cancel_and_drain())
+
+    def _chain_cleanup(self, coro: Coroutine[Any, Any, None]) -> None:
+        previous = self._cleanup
+        self._cleanup = self._loop.create_task(_after(previous, coro))
+
+    async def _finish_cleanup(self) -> None:
+        while self._cleanup is not None:
+            task = self._cleanup
+            await asyncio.shield(task)
+            if self._cleanup is task:
+                self._cleanup = None
+
+    async def _cancel_and_drain(self) -> None:
+        native = self._native
+        try:
+            if native.busy and not native.closed:
+                await asyncio.wait_for(self._send_cancel(), _CANCEL_TIMEOUT)
+            await asyncio.wait_for(native.wait_idle(), _DRAIN_TIMEOUT)
+        except Exception as exc:  # a session we cannot bring back to idle is unusable
+            logger.warning("closing connection %r: cancelled query did not finish: %r", self, exc)
+            self._close()
+
+    async def _send_cancel(self) -> None:
+        """Send the CancelRequest on a side connection and wait for the server to close it,
+        so the cancel has been processed before anything else is sent."""
+        packet = self._native.cancel_request()
+        sock = await open_socket(self._loop, self._host, self._port)
+        try:
+            await self._loop.sock_sendall(sock, packet)
+            while await self._loop.sock_recv(sock, 64):
+                pass
+        finally:
+            sock.close()
+
+    def _close_cursor_later(self, coro: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+        """Queue a named cursor's CLOSE/COMMIT; every later request waits for it."""
+        self._chain_cleanup(coro)
+        assert self._cleanup is not None
+        return self._cleanup
+
+    def _columns(self, raw: Any) -> Optional[tuple[Column, ...]]:
+        """psycopg2 Column tuples for the engine's raw description, built once per raw object."""
+        if raw is None:
+            return None
+        hit = self._desc_cache.get(id(raw))
+        if hit is not None and hit[0] is raw:
+            return hit[1]
+        cols = tuple(
+            Column(name, type_code, None, internal_size, precision, scale, None)
+            for name, type_code, internal_size, precision, scale in raw
+        )
+        if len(self._desc_cache) >= _DESC_CACHE_SIZE:
+            self._desc_cache.clear()
+        self._desc_cache[id(raw)] = (raw, cols)
+        return cols
+
+    # -- closing ---------------------------------------------------------------------
+
+    def _close(self) -> None:
+        if not self._native.closed:
+            self._native.close()
+        self._notifies.close(OperationalError("Connection closed"))
+
+    def close(self) -> asyncio.Future[None]:
+        """Close the connection now; returns a done future so `await conn.close()` works."""
+        self._close()
+        return create_completed_future(self._loop)
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._native.closed)
+
+    async def cancel(self, timeout: Optional[float] = None) -> None:
+        """Cancel the statement running on this connection, if any.
+
+        The cancelled call raises QueryCanceledError. Unlike aiopg this really cancels.
+        """
+        if self._native.closed:
+            raise InterfaceError("connection already closed")
+        if not self._native.busy:
+            return
+        await asyncio.wait_for(self._send_cancel(), timeout)
+
+    # -- psycopg2 methods aiopg disables -----------------------------------------------
+
+    async def commit(self) -> None:
+        raise ProgrammingError("commit cannot be used in asynchronous mode")
+
+    async def rollback(self) -> None:
+        raise ProgrammingError("rollback cannot be used in asynchronous mode")
+
+    async def xid(self, format_id: int, gtrid: str, bqual: str) -> None:
+        raise ProgrammingError("xid cannot be used in asynchronous mode")
+
+    async def tpc_begin(self, *args: Any, **kwargs: Any) -> None:
+        raise ProgrammingError("tpc_begin cannot be used in asynchronous mode")
+
+    async def tpc_prepare(self) -> None:
+        raise ProgrammingError("tpc_prepare cannot be used in asynchronous mode")
+
+    async def tpc_commit(self, *args: Any, **kwargs: Any) -> None:
+        raise ProgrammingError("tpc_commit cannot be used in asynchronous mode")
+
+    async def tpc_rollback(self, *args: Any, **kwargs: Any) -> None:
+        raise ProgrammingError("tpc_rollback cannot be used in asynchronous mode")
+
+    async def tpc_recover(self) -> None:
+        raise ProgrammingError("tpc_recover cannot be used in asynchronous mode")
+
+    async def reset(self) -> None:
+        raise ProgrammingError("reset cannot be used in asynchronous mode")
+
+    async def set_session(self, *args: Any, **kwargs: Any) -> None:
+        raise ProgrammingError("set_session cannot be used in asynchronous mode")
+
+    async def set_isolation_level(self, val: int) -> None:
+        raise ProgrammingError('"isolation_level" cannot be used in asynchronous mode')
+
+    async def set_client_encoding(self, val: str) -> None:
+        raise ProgrammingError("set_client_encoding cannot be used in asynchronous mode")
+
+    async def lobject(self, *args: Any, **kwargs: Any) -> None:
+        raise ProgrammingError("lobject cannot be used in asynchronous mode")
+
+    # -- attributes ------------------------------------------------------------------
+
+    @property
+    def raw(self) -> Any:
+        """The engine's connection object (there is no psycopg2 connection underneath)."""
+        return self._native
+
+    @property
+    def dsn(self) -> str:
+        """The DSN as given, with any password masked."""
+        return self._dsn
+
+    @property
+    def autocommit(self) -> bool:
+        return True
+
+    @autocommit.setter
+    def autocommit(self, val: bool) -> None:
+        if not val:
+            raise ProgrammingError("set_session cannot be used in asynchronous mode")
+
+    @property
+    def isolation_level(self) -> Optional[int]:
+        """None: the session default, as psycopg2 reports for asynchronous connections."""
+        return None
+
+    @property
+    def encoding(self) -> str:
+        """The client encoding in psycopg2's spelling, e.g. 'UTF8'."""
+        value = self._native.parameter_status("client_encoding") or "UTF8"
+        return "".join(ch for ch in value.upper() if ch.isalnum())
+
+    @property
+    def notices(self) -> list[str]:
+        """The last 50 server notices, formatted as psycopg2 does ('NOTICE:  ...\\n')."""
+        return self._notices
+
+    @property
+    def cursor_factory(self) -> Optional[type[Cursor]]:
+        return self._cursor_factory
+
+    @cursor_factory.setter
+    def cursor_factory(self, factory: Optional[type[Cursor]]) -> None:
+        if factory is not None and not (isinstance(factory, type) and issubclass(factory, Cursor)):
+            raise ProgrammingError(f"cursor_factory must be a ferropg.Cursor subclass, got {factory!r}")
+        self._cursor_factory = factory
+
+    async def get_backend_pid(self) -> int:
+        return int(self._native.backend_pid)
+
+    async def get_parameter_status(self, parameter: str) -> Optional[str]:
+        return self._native.parameter_status(parameter)  # type: ignore[no-any-return]
+
+    async def get_transaction_status(self) -> int:
+        return int(self._native.transaction_status)
+
+    @property
+    def protocol_version(self) -> int:
+        return int(self._native.protocol_version)
+
+    @property
+    def server_version(self) -> int:
+        return int(self._native.server_version)
+
+    @property
+    def status(self) -> int:
+        """STATUS_BEGIN inside a transaction block, STATUS_READY otherwise."""
+        in_block = (TRANSACTION_STATUS_INTRANS, TRANSACTION_STATUS_INERROR)
+        return STATUS_BEGIN if self._native.transaction_status in in_block else STATUS_READY
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    @property
+    def last_usage(self) -> float:
+        return self._last_usage
+
+    @property
+    def echo(self) -> bool:
+        return self._echo
+
+    @property
+    def notifies(self) -> ClosableQueue:
+        """Notify(pid, channel, payload) items; get() raises the loss error once closed."""
+        return self._notifies
+
+    def isexecuting(self) -> bool:
+        return self._in_flight is not None or bool(self._native.busy)
+
+    def _is_idle_outside_transaction(self) -> bool:
+        return self._native.transaction_status == TRANSACTION_STATUS_IDLE
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__module__}::{type(self).__name__} "
+            f"isexecuting={self.isexecuting()}, closed={self.closed}, echo={self.echo}, >"
+        )
+
+    def __del__(self) -> None:
+        native = getattr(self, "_native", None)
+        if native is None or native.closed:
+            return
+        native.close()
+        warnings.warn(f"Unclosed connection {self!r}", ResourceWarning, source=self)
+
+    async def __aenter__(self) -> Connection:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+
+async def _close_cursor(cur: Cursor) -> None:
+    await cur.close()
+
+
+async def _after(previous: Optional[asyncio.Task[None]], coro: Coroutine[Any, Any, None]) -> None:
+    """Run `coro` once `previous` is over, whatever became of it."""
+    if previous is not None:
+        try:
+            await asyncio.shield(previous)
+        except BaseException:
+            logger.debug("earlier connection cleanup failed", exc_info=True)
+    await coro
+
+
+def _relay(fut: asyncio.Future[Any], outer: asyncio.Future[Any]) -> None:
+    if outer.done():
+        if not fut.cancelled():
+            fut.exception()  # read it, so asyncio does not report it as never retrieved
+        return
+    if fut.cancelled():
+        outer.cancel()
+        return
+    exc = fut.exception()
+    if exc is not None:
+        outer.set_exception(exc)
+    else:
+        outer.set_result(fut.result())
+
+
+def _expire(outer: asyncio.Future[Any]) -> None:
+    if not outer.done():
+        outer.set_exception(asyncio.TimeoutError())
