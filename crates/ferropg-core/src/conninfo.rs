@@ -1,1 +1,0 @@
-//! conninfo (being written)
