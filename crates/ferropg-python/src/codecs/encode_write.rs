@@ -1,0 +1,336 @@
+//! Writing adapted [`Value`]s into the Bind buffer: scalars and (multi-dimensional) arrays.
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use super::encode::{programming_error, Value};
+use super::hstore;
+use super::oids::{self, Oid};
+use super::TypeRegistry;
+
+/// The PostgreSQL element type an array's non-NULL items share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Elem {
+    Bool,
+    Int4,
+    Int8,
+    Numeric,
+    Float,
+    Text,
+    Bytes,
+    Date,
+    Time,
+    TimeTz,
+    Timestamp,
+    TimestampTz,
+    TimestampTzText,
+    Interval,
+    Uuid,
+    Json,
+    Hstore,
+}
+
+fn elem_of(v: &Value) -> Option<Elem> {
+    Some(match v {
+        Value::Null | Value::Array(_) => return None,
+        Value::Bool(_) => Elem::Bool,
+        Value::Int4(_) => Elem::Int4,
+        Value::Int8(_) => Elem::Int8,
+        Value::Numeric(_) => Elem::Numeric,
+        Value::Float(_) => Elem::Float,
+        Value::Text(_) => Elem::Text,
+        Value::Bytes(_) => Elem::Bytes,
+        Value::Date(_) => Elem::Date,
+        Value::Time(_) => Elem::Time,
+        Value::TimeTz(..) => Elem::TimeTz,
+        Value::Timestamp(_) => Elem::Timestamp,
+        Value::TimestampTz(_) => Elem::TimestampTz,
+        Value::TimestampTzText(_) => Elem::TimestampTzText,
+        Value::Interval { .. } => Elem::Interval,
+        Value::Uuid(_) => Elem::Uuid,
+        Value::Json(_) => Elem::Json,
+        Value::Hstore(_) => Elem::Hstore,
+    })
+}
+
+/// The common type of two element types, as PostgreSQL resolves `ARRAY[1, 2.5]` (numeric).
+pub(crate) fn unify(a: Elem, b: Elem) -> Option<Elem> {
+    use Elem::*;
+    let numeric_family = |e| matches!(e, Int4 | Int8 | Numeric | Float);
+    Some(match (a, b) {
+        _ if a == b => a,
+        (Int4, Int8) | (Int8, Int4) => Int8,
+        (TimestampTz, TimestampTzText) | (TimestampTzText, TimestampTz) => TimestampTzText,
+        _ if numeric_family(a) && numeric_family(b) => Numeric,
+        _ => return None,
+    })
+}
+
+/// Writes one top-level value; returns its (type oid, format).
+pub(crate) fn write_value(
+    py: Python<'_>,
+    reg: &TypeRegistry,
+    v: &Value,
+    buf: &mut Vec<u8>,
+    suffix: &str,
+) -> PyResult<(Oid, i16)> {
+    match v {
+        Value::Null => Ok((0, 0)),
+        Value::Text(s) => {
+            if s.contains('\0') {
+                return Err(PyValueError::new_err(
+                    "A string literal cannot contain NUL (0x00) characters.",
+                ));
+            }
+            buf.extend_from_slice(s.as_bytes());
+            Ok((0, 0))
+        }
+        Value::Array(items) => write_array(py, reg, items, buf, suffix),
+        _ => {
+            let elem = elem_of(v).unwrap_or(Elem::Text);
+            let format = write_scalar(reg, v, elem, buf);
+            Ok((scalar_oid(reg, elem), format))
+        }
+    }
+}
+
+fn scalar_oid(reg: &TypeRegistry, e: Elem) -> Oid {
+    match e {
+        Elem::Bool => oids::BOOL,
+        Elem::Int4 => oids::INT4,
+        Elem::Int8 => oids::INT8,
+        Elem::Numeric => oids::NUMERIC,
+        Elem::Float => oids::FLOAT8,
+        Elem::Text => oids::TEXT,
+        Elem::Bytes => oids::BYTEA,
+        Elem::Date => oids::DATE,
+        Elem::Time => oids::TIME,
+        Elem::TimeTz => oids::TIMETZ,
+        Elem::Timestamp => oids::TIMESTAMP,
+        Elem::TimestampTz | Elem::TimestampTzText => oids::TIMESTAMPTZ,
+        Elem::Interval => oids::INTERVAL,
+        Elem::Uuid => oids::UUID,
+        Elem::Json => oids::JSON,
+        Elem::Hstore => reg.hstore_oid.unwrap_or(0),
+    }
+}
+
+fn array_oid(reg: &TypeRegistry, e: Elem) -> Oid {
+    match e {
+        Elem::Bool => oids::BOOL_ARRAY,
+        Elem::Int4 => oids::INT4_ARRAY,
+        Elem::Int8 => oids::INT8_ARRAY,
+        Elem::Numeric => oids::NUMERIC_ARRAY,
+        Elem::Float => oids::FLOAT8_ARRAY,
+        Elem::Text => oids::TEXT_ARRAY,
+        Elem::Bytes => oids::BYTEA_ARRAY,
+        Elem::Date => oids::DATE_ARRAY,
+        Elem::Time => oids::TIME_ARRAY,
+        Elem::TimeTz => oids::TIMETZ_ARRAY,
+        Elem::Timestamp => oids::TIMESTAMP_ARRAY,
+        Elem::TimestampTz | Elem::TimestampTzText => oids::TIMESTAMPTZ_ARRAY,
+        Elem::Interval => oids::INTERVAL_ARRAY,
+        Elem::Uuid => oids::UUID_ARRAY,
+        Elem::Json => oids::JSON_ARRAY,
+        Elem::Hstore => reg.hstore_array_oid.unwrap_or(0),
+    }
+}
+
+/// Whether the element type is sent in text format (no binary writer, or text by nature).
+fn is_text_format(e: Elem) -> bool {
+    matches!(
+        e,
+        Elem::Numeric | Elem::TimestampTzText | Elem::Json | Elem::Hstore
+    )
+}
+
+/// Writes a non-NULL scalar as type `elem` (which may widen it, e.g. int4 -> numeric);
+/// returns the format used.
+fn write_scalar(reg: &TypeRegistry, v: &Value, elem: Elem, buf: &mut Vec<u8>) -> i16 {
+    if is_text_format(elem) {
+        buf.extend_from_slice(scalar_text(v).as_bytes());
+        return 0;
+    }
+    match v {
+        Value::Bool(b) => buf.push(u8::from(*b)),
+        Value::Int4(i) if elem == Elem::Int4 => buf.extend_from_slice(&i.to_be_bytes()),
+        Value::Int4(i) => buf.extend_from_slice(&i64::from(*i).to_be_bytes()),
+        Value::Int8(i) => buf.extend_from_slice(&i.to_be_bytes()),
+        Value::Float(f) => buf.extend_from_slice(&f.to_be_bytes()),
+        Value::Text(s) => buf.extend_from_slice(s.as_bytes()),
+        Value::Bytes(b) => buf.extend_from_slice(b),
+        Value::Date(d) => buf.extend_from_slice(&d.to_be_bytes()),
+        Value::Time(us) | Value::Timestamp(us) | Value::TimestampTz(us) => {
+            buf.extend_from_slice(&us.to_be_bytes())
+        }
+        Value::TimeTz(us, east) => {
+            buf.extend_from_slice(&us.to_be_bytes());
+            buf.extend_from_slice(&east.wrapping_neg().to_be_bytes());
+        }
+        Value::Interval { usecs, days } => {
+            buf.extend_from_slice(&usecs.to_be_bytes());
+            buf.extend_from_slice(&days.to_be_bytes());
+            buf.extend_from_slice(&0i32.to_be_bytes());
+        }
+        Value::Uuid(u) => buf.extend_from_slice(u),
+        _ => {
+            let _ = reg;
+            buf.extend_from_slice(scalar_text(v).as_bytes());
+        }
+    }
+    1
+}
+
+/// The text input form of a scalar in a text-format value.
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::Int4(i) => i.to_string(),
+        Value::Int8(i) => i.to_string(),
+        Value::Float(f) if f.is_nan() => "NaN".into(),
+        Value::Float(f) if f.is_infinite() => {
+            if *f > 0.0 { "Infinity" } else { "-Infinity" }.into()
+        }
+        Value::Float(f) => f.to_string(),
+        Value::Numeric(s) | Value::Json(s) | Value::TimestampTzText(s) | Value::Text(s) => {
+            s.clone()
+        }
+        Value::Hstore(pairs) => hstore::encode_text(pairs),
+        Value::Bool(b) => if *b { "t" } else { "f" }.into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Shape and element type of a nested list: dimension lengths (outermost first).
+fn shape(
+    items: &[Value],
+    dims: &mut Vec<usize>,
+    depth: usize,
+    elem: &mut Option<Elem>,
+) -> Result<(), String> {
+    match dims.get(depth) {
+        Some(&n) if n != items.len() => {
+            return Err("multidimensional lists must have sublists of matching sizes".into())
+        }
+        Some(_) => {}
+        None => dims.push(items.len()),
+    }
+    let nested = items
+        .iter()
+        .filter(|v| matches!(v, Value::Array(_)))
+        .count();
+    if nested != 0 && nested != items.len() {
+        return Err("multidimensional lists cannot mix sublists and single values".into());
+    }
+    for v in items {
+        if let Value::Array(inner) = v {
+            shape(inner, dims, depth + 1, elem)?;
+        } else if let Some(e) = elem_of(v) {
+            *elem = Some(match *elem {
+                None => e,
+                Some(prev) => unify(prev, e).ok_or_else(|| {
+                    format!("list elements of incompatible types ({prev:?} and {e:?})")
+                })?,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn write_array(
+    py: Python<'_>,
+    reg: &TypeRegistry,
+    items: &[Value],
+    buf: &mut Vec<u8>,
+    suffix: &str,
+) -> PyResult<(Oid, i16)> {
+    let mut dims = Vec::new();
+    let mut elem = None;
+    shape(items, &mut dims, 0, &mut elem)
+        .map_err(|e| programming_error(py, format!("{e}{suffix}")))?;
+    if dims.len() > 6 {
+        return Err(programming_error(
+            py,
+            format!("lists nested more than 6 deep cannot be arrays{suffix}"),
+        ));
+    }
+    if dims.contains(&0) {
+        // psycopg2 sends '{}' untyped, so `= ANY(%s)` and inserts into any array column work.
+        buf.extend_from_slice(b"{}");
+        return Ok((0, 0));
+    }
+    let Some(elem) = elem else {
+        // Only NULLs, like psycopg2's '{NULL}': untyped. No scalar reaches the closure.
+        text_array(items, buf, |_, _| {});
+        return Ok((0, 0));
+    };
+    if is_text_format(elem) {
+        text_array(items, buf, |v, out| push_quoted(out, &scalar_text(v)));
+        return Ok((array_oid(reg, elem), 0));
+    }
+    buf.extend_from_slice(&(dims.len() as i32).to_be_bytes());
+    let has_null = contains_null(items);
+    buf.extend_from_slice(&i32::from(has_null).to_be_bytes());
+    buf.extend_from_slice(&scalar_oid(reg, elem).to_be_bytes());
+    for d in &dims {
+        buf.extend_from_slice(&(*d as i32).to_be_bytes());
+        buf.extend_from_slice(&1i32.to_be_bytes());
+    }
+    write_elements(reg, items, elem, buf);
+    Ok((array_oid(reg, elem), 1))
+}
+
+fn contains_null(items: &[Value]) -> bool {
+    items.iter().any(|v| match v {
+        Value::Null => true,
+        Value::Array(inner) => contains_null(inner),
+        _ => false,
+    })
+}
+
+fn write_elements(reg: &TypeRegistry, items: &[Value], elem: Elem, buf: &mut Vec<u8>) {
+    for v in items {
+        match v {
+            Value::Array(inner) => write_elements(reg, inner, elem, buf),
+            Value::Null => buf.extend_from_slice(&(-1i32).to_be_bytes()),
+            _ => {
+                let at = buf.len();
+                buf.extend_from_slice(&[0; 4]);
+                write_scalar(reg, v, elem, buf);
+                let len = (buf.len() - at - 4) as i32;
+                buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+            }
+        }
+    }
+}
+
+/// `{a,{b,NULL}}` array text, each non-NULL scalar written by `item`.
+fn text_array<F: Fn(&Value, &mut String) + Copy>(items: &[Value], buf: &mut Vec<u8>, item: F) {
+    let mut out = String::new();
+    text_level(items, &mut out, item);
+    buf.extend_from_slice(out.as_bytes());
+}
+
+fn text_level<F: Fn(&Value, &mut String) + Copy>(items: &[Value], out: &mut String, item: F) {
+    out.push('{');
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match v {
+            Value::Null => out.push_str("NULL"),
+            Value::Array(inner) => text_level(inner, out, item),
+            _ => item(v, out),
+        }
+    }
+    out.push('}');
+}
+
+fn push_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+}

@@ -1,0 +1,18 @@
+//! json and jsonb -> the result of `json.loads`, as psycopg2's default typecasters give.
+//! psycopg2 registers them globally, so aiopg decodes json even with enable_json=False.
+use pyo3::prelude::*;
+
+use super::{malformed, text, TypeRegistry};
+
+pub(crate) fn json(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyResult<PyObject> {
+    let s = text::text(py, raw)?;
+    Ok(reg.json_loads.bind(py).call1((s,))?.unbind())
+}
+
+/// Binary jsonb is a version byte (1) followed by the text.
+pub(crate) fn jsonb_binary(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyResult<PyObject> {
+    match raw.split_first() {
+        Some((1, body)) => json(py, reg, body),
+        _ => Err(malformed(py, "jsonb", "unknown binary format version")),
+    }
+}
