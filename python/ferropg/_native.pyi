@@ -58,6 +58,7 @@ class Connection:
         loop: asyncio.AbstractEventLoop,
         *,
         host: str,
+        port: int,
         enable_json: bool = True,
         enable_hstore: bool = True,
         enable_uuid: bool = True,

@@ -2,10 +2,18 @@
 use pyo3::prelude::*;
 
 mod codecs;
+mod connection;
 mod conninfo;
+mod errors;
+mod results;
+mod statements;
+mod tls;
+mod transport;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     conninfo::register(m)?;
+    m.add_class::<connection::Connection>()?;
+    m.add_class::<results::QueryResult>()?;
     Ok(())
 }

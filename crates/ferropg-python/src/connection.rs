@@ -1,0 +1,729 @@
+//! The native connection: a socket driven by the caller's asyncio loop.
+//!
+//! `loop.add_reader` is registered once for the connection's life; `add_writer` only
+//! while the kernel has not taken a whole request. On readable, Rust reads the socket,
+//! runs the protocol session, decodes rows into Python tuples and completes the
+//! waiting futures. Requests are pipelined: each owes one ReadyForQuery, and the
+//! collector at the head of the queue receives the responses.
+
+use crate::codecs::TypeRegistry;
+use crate::conninfo::ConnParams;
+use crate::errors;
+use crate::results::{Collect, Collector, QueryResult, Reply};
+use crate::statements::StatementCache;
+use crate::tls;
+use crate::transport::Transport;
+use bytes::BytesMut;
+use ferropg_core::conninfo::Host;
+use ferropg_core::protocol::{
+    encode_cancel_request, Credentials, ErrorFields, Event, ProtocolError, Session,
+    TransactionStatus,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+use socket2::Socket;
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::{FromRawFd, RawFd};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    /// Waiting for the one-byte answer to SSLRequest.
+    SslResponse,
+    /// Startup and authentication.
+    Startup,
+    /// Looking up the hstore type oids before handing the connection out.
+    TypeLookup,
+    Ready,
+    Closed,
+}
+
+/// A request in flight and the future waiting for it.
+struct Pending {
+    future: Option<PyObject>,
+    collector: Collector,
+    /// The internal hstore lookup rather than a user request.
+    type_lookup: bool,
+}
+
+/// Python work to run once the connection is no longer borrowed (callbacks may
+/// re-enter the connection).
+#[derive(Default)]
+struct Outbox {
+    results: Vec<(PyObject, PyResult<PyObject>)>,
+    calls: Vec<(PyObject, Py<PyTuple>)>,
+}
+
+impl Outbox {
+    fn deliver(self, py: Python<'_>) {
+        for (future, outcome) in self.results {
+            let fut = future.bind(py);
+            if fut
+                .call_method0("done")
+                .and_then(|d| d.is_truthy())
+                .unwrap_or(true)
+            {
+                continue; // cancelled or timed out: nobody is waiting
+            }
+            let r = match outcome {
+                Ok(value) => fut.call_method1("set_result", (value,)),
+                Err(err) => fut.call_method1("set_exception", (err.into_value(py),)),
+            };
+            if let Err(err) = r {
+                err.write_unraisable(py, Some(fut));
+            }
+        }
+        for (callback, args) in self.calls {
+            if let Err(err) = callback.call1(py, args.bind(py)) {
+                err.write_unraisable(py, Some(callback.bind(py)));
+            }
+        }
+    }
+}
+
+#[pyclass(module = "ferropg._native")]
+pub struct Connection {
+    transport: Option<Transport>,
+    fd: RawFd,
+    event_loop: PyObject,
+    session: Session,
+    input: BytesMut,
+    phase: Phase,
+    /// add_writer is registered.
+    writing: bool,
+    /// The bound `_on_readable`/`_on_writable` methods handed to the loop.
+    handlers: Option<(PyObject, PyObject)>,
+    pending: VecDeque<Pending>,
+    registry: TypeRegistry,
+    statements: StatementCache,
+    parameters: HashMap<String, String>,
+    startup_waiter: Option<PyObject>,
+    idle_waiters: Vec<PyObject>,
+    on_notice: Option<PyObject>,
+    on_notify: Option<PyObject>,
+    on_lost: Option<PyObject>,
+    /// A FATAL error the server sent before closing, raised instead of a bare EOF.
+    fatal: Option<ErrorFields>,
+    sslmode: String,
+    sslrootcert: Option<String>,
+    sslcert: Option<String>,
+    sslkey: Option<String>,
+    host: String,
+    enable_hstore: bool,
+}
+
+impl Connection {
+    fn flush(&mut self, py: Python<'_>) -> PyResult<()> {
+        let Some(transport) = self.transport.as_mut() else {
+            return Ok(());
+        };
+        let done = transport.send(self.session.output()).map_err(|e| {
+            errors::operational_error(py, format!("could not send data to server: {e}"))
+        })?;
+        if done == self.writing {
+            let (_, on_writable) = self.handlers.as_ref().expect("handlers are set at startup");
+            if done {
+                self.event_loop
+                    .call_method1(py, "remove_writer", (self.fd,))?;
+            } else {
+                self.event_loop.call_method1(
+                    py,
+                    "add_writer",
+                    (self.fd, on_writable.clone_ref(py)),
+                )?;
+            }
+            self.writing = !done;
+        }
+        Ok(())
+    }
+
+    fn on_readable(&mut self, py: Python<'_>, out: &mut Outbox) -> PyResult<()> {
+        let Some(transport) = self.transport.as_mut() else {
+            return Ok(());
+        };
+        if self.phase == Phase::SslResponse {
+            return self.on_ssl_response(py);
+        }
+        match transport.recv(&mut self.input) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(self.connection_lost_error(py));
+            }
+            Err(e) => {
+                return Err(errors::operational_error(
+                    py,
+                    format!("could not receive data from server: {e}"),
+                ))
+            }
+        }
+        if transport.wants_write() {
+            self.flush(py)?;
+        }
+        loop {
+            let event = self
+                .session
+                .next_event(&mut self.input)
+                .map_err(|e| self.protocol_failure(py, e))?;
+            let Some(event) = event else { break };
+            self.dispatch(py, event, out)?;
+        }
+        self.flush(py)
+    }
+
+    fn on_ssl_response(&mut self, py: Python<'_>) -> PyResult<()> {
+        let transport = self.transport.as_mut().expect("checked by caller");
+        let answer = transport.recv_byte().map_err(|e| {
+            errors::operational_error(
+                py,
+                format!("could not receive SSL negotiation response: {e}"),
+            )
+        })?;
+        match answer {
+            None => return Ok(()),
+            Some(b'S') => {
+                let settings = tls::TlsSettings {
+                    sslmode: &self.sslmode,
+                    sslrootcert: self.sslrootcert.as_deref(),
+                    sslcert: self.sslcert.as_deref(),
+                    sslkey: self.sslkey.as_deref(),
+                    host: &self.host,
+                };
+                let tls = tls::client_connection(&settings)
+                    .map_err(|m| errors::operational_error(py, m))?;
+                let plain = self.transport.take().expect("checked by caller");
+                self.transport = Some(plain.start_tls(tls));
+            }
+            Some(b'N')
+                if matches!(
+                    self.sslmode.as_str(),
+                    "require" | "verify-ca" | "verify-full"
+                ) =>
+            {
+                return Err(errors::operational_error(
+                    py,
+                    "server does not support SSL, but SSL was required",
+                ));
+            }
+            Some(b'N') => {}
+            Some(other) => {
+                return Err(errors::operational_error(
+                    py,
+                    format!(
+                        "received invalid response to SSL negotiation: {:?}",
+                        other as char
+                    ),
+                ))
+            }
+        }
+        self.phase = Phase::Startup;
+        self.flush(py)
+    }
+
+    fn dispatch(&mut self, py: Python<'_>, event: Event, out: &mut Outbox) -> PyResult<()> {
+        match event {
+            Event::Response(message) => {
+                let head = self.pending.front_mut().ok_or_else(|| {
+                    errors::interface_error(
+                        py,
+                        "malformed server data: a response with no request in flight",
+                    )
+                })?;
+                if let Reply::CopyFail = head.collector.on_message(py, &self.registry, message) {
+                    self.session
+                        .write_copy_fail("COPY FROM STDIN is not supported by this API")
+                        .map_err(|e| errors::protocol_error(py, &e))?;
+                }
+            }
+            Event::ReadyForQuery(_) => {
+                let done = self.pending.pop_front().ok_or_else(|| {
+                    errors::interface_error(
+                        py,
+                        "malformed server data: ReadyForQuery with no request in flight",
+                    )
+                })?;
+                let outcome = done.collector.finish(py);
+                if done.type_lookup {
+                    self.finish_type_lookup(py, outcome, out)?;
+                } else if let Some(future) = done.future {
+                    let value = outcome.and_then(|r| Py::new(py, r).map(|r| r.into_any()));
+                    out.results.push((future, value));
+                }
+                if self.pending.is_empty() {
+                    for waiter in self.idle_waiters.drain(..) {
+                        out.results.push((waiter, Ok(py.None())));
+                    }
+                }
+            }
+            Event::Connected => {
+                if self.enable_hstore {
+                    self.start_type_lookup(py)?;
+                } else {
+                    self.become_ready(py, out);
+                }
+            }
+            Event::ParameterStatus { name, value } => {
+                self.registry.on_parameter_status(py, &name, &value)?;
+                if name == "standard_conforming_strings" {
+                    self.statements
+                        .set_standard_conforming_strings(value == "on");
+                }
+                self.parameters.insert(name, value);
+            }
+            Event::Notice(fields) => {
+                if let Some(cb) = &self.on_notice {
+                    let text = format!(
+                        "{}:  {}\n",
+                        fields.get(b'S').unwrap_or("NOTICE"),
+                        fields.message()
+                    );
+                    out.calls
+                        .push((cb.clone_ref(py), PyTuple::new(py, [text])?.unbind()));
+                }
+            }
+            Event::Notification {
+                pid,
+                channel,
+                payload,
+            } => {
+                if let Some(cb) = &self.on_notify {
+                    let args = (pid, channel, payload).into_pyobject(py)?.unbind();
+                    out.calls.push((cb.clone_ref(py), args));
+                }
+            }
+            Event::UnsolicitedError(fields) => self.fatal = Some(fields),
+        }
+        Ok(())
+    }
+
+    fn start_type_lookup(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.phase = Phase::TypeLookup;
+        // Phase::Ready is what the session checks; the Python face still waits.
+        let sql = "SELECT t.oid, t.typarray FROM pg_type t WHERE t.typname = 'hstore' ORDER BY t.oid LIMIT 1";
+        self.session
+            .write_query(sql)
+            .map_err(|e| errors::protocol_error(py, &e))?;
+        self.pending.push_back(Pending {
+            future: None,
+            collector: Collector::new(Collect::Rows { slot: None }, sql.to_owned()),
+            type_lookup: true,
+        });
+        Ok(())
+    }
+
+    fn finish_type_lookup(
+        &mut self,
+        py: Python<'_>,
+        outcome: PyResult<QueryResult>,
+        out: &mut Outbox,
+    ) -> PyResult<()> {
+        let result = outcome?;
+        let rows = result.rows.bind(py);
+        if let Ok(row) = rows.get_item(0) {
+            let (oid, array_oid): (u32, u32) = row.extract()?;
+            self.registry.set_hstore_oids(oid, array_oid);
+        }
+        self.become_ready(py, out);
+        Ok(())
+    }
+
+    fn become_ready(&mut self, py: Python<'_>, out: &mut Outbox) {
+        self.phase = Phase::Ready;
+        if let Some(waiter) = self.startup_waiter.take() {
+            out.results.push((waiter, Ok(py.None())));
+        }
+    }
+
+    fn connection_lost_error(&mut self, py: Python<'_>) -> PyErr {
+        match self.fatal.take() {
+            Some(fields) => errors::server_error(py, &fields, None),
+            None => errors::operational_error(py, errors::SERVER_CLOSED),
+        }
+    }
+
+    fn protocol_failure(&mut self, py: Python<'_>, err: ProtocolError) -> PyErr {
+        match err {
+            // A startup failure is the server's verdict, not a broken stream.
+            ProtocolError::Server(_) | ProtocolError::Authentication(_) => {
+                errors::protocol_error(py, &err)
+            }
+            other => errors::interface_error(py, format!("{other}; the connection is closed")),
+        }
+    }
+
+    /// Tear down after a failure: every waiter gets `err`, the lost callback too.
+    fn lose(&mut self, py: Python<'_>, err: PyErr, out: &mut Outbox) {
+        self.shutdown(py);
+        if let Some(waiter) = self.startup_waiter.take() {
+            out.results.push((waiter, Err(err.clone_ref(py))));
+        }
+        for pending in self.pending.drain(..) {
+            if let Some(future) = pending.future {
+                out.results.push((future, Err(err.clone_ref(py))));
+            }
+        }
+        for waiter in self.idle_waiters.drain(..) {
+            out.results.push((waiter, Ok(py.None())));
+        }
+        if let Some(cb) = self.on_lost.take() {
+            if let Ok(args) = PyTuple::new(py, [err.into_value(py)]) {
+                out.calls.push((cb, args.unbind()));
+            }
+        }
+    }
+
+    /// Unregister from the loop and close the socket (idempotent).
+    fn shutdown(&mut self, py: Python<'_>) {
+        if self.phase == Phase::Closed && self.transport.is_none() {
+            return;
+        }
+        self.phase = Phase::Closed;
+        if self.transport.is_some() {
+            if self.handlers.is_some() {
+                let _ = self
+                    .event_loop
+                    .call_method1(py, "remove_reader", (self.fd,));
+                if self.writing {
+                    let _ = self
+                        .event_loop
+                        .call_method1(py, "remove_writer", (self.fd,));
+                }
+            }
+            self.writing = false;
+            self.transport = None; // closes the socket
+        }
+        self.handlers = None; // breaks the connection <-> bound method cycle
+    }
+
+    fn new_future(&self, py: Python<'_>) -> PyResult<PyObject> {
+        self.event_loop.call_method0(py, "create_future")
+    }
+
+    fn check_ready(&self, py: Python<'_>) -> PyResult<()> {
+        match self.phase {
+            Phase::Ready => Ok(()),
+            Phase::Closed => Err(errors::interface_error(py, "connection already closed")),
+            _ => Err(errors::interface_error(
+                py,
+                "the connection is still being established",
+            )),
+        }
+    }
+
+    fn enqueue(&mut self, py: Python<'_>, collector: Collector) -> PyResult<PyObject> {
+        let future = self.new_future(py)?;
+        self.pending.push_back(Pending {
+            future: Some(future.clone_ref(py)),
+            collector,
+            type_lookup: false,
+        });
+        self.flush(py)?;
+        Ok(future)
+    }
+
+    /// Run `f` with the connection borrowed, then deliver results and callbacks.
+    fn drive(
+        slf: &Bound<'_, Self>,
+        f: impl FnOnce(&mut Self, Python<'_>, &mut Outbox) -> PyResult<()>,
+    ) {
+        let py = slf.py();
+        let mut out = Outbox::default();
+        {
+            let mut this = slf.borrow_mut();
+            if let Err(err) = f(&mut this, py, &mut out) {
+                this.lose(py, err, &mut out);
+            }
+        }
+        out.deliver(py);
+    }
+}
+
+#[pymethods]
+impl Connection {
+    #[new]
+    #[pyo3(signature = (fd, params, event_loop, *, host, port, enable_json=true, enable_hstore=true, enable_uuid=true, statement_cache_size=0))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        fd: RawFd,
+        params: &ConnParams,
+        event_loop: PyObject,
+        host: String,
+        port: u16,
+        enable_json: bool,
+        enable_hstore: bool,
+        enable_uuid: bool,
+        statement_cache_size: usize,
+    ) -> PyResult<Self> {
+        if fd < 0 {
+            return Err(errors::interface_error(
+                py,
+                format!("invalid socket file descriptor {fd}"),
+            ));
+        }
+        // SAFETY: the Python layer hands over a descriptor it obtained from
+        // `socket.detach()`, so no Python object owns it any more; from here on this
+        // Socket is its only owner and closes it exactly once, on drop.
+        let sock = unsafe { Socket::from_raw_fd(fd) };
+        sock.set_nonblocking(true).map_err(|e| {
+            errors::operational_error(py, format!("could not make the socket non-blocking: {e}"))
+        })?;
+        let info = params.inner();
+        let credentials = Credentials {
+            user: info.user.clone(),
+            password: info.password_for(&Host::new(&host, port)),
+        };
+        let startup: Vec<(String, String)> = info
+            .startup_params()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let session = Session::new(&startup, credentials);
+        Ok(Connection {
+            transport: Some(Transport::Plain(sock)),
+            fd,
+            event_loop,
+            session,
+            input: BytesMut::with_capacity(64 * 1024),
+            phase: Phase::Startup,
+            writing: false,
+            handlers: None,
+            pending: VecDeque::new(),
+            registry: TypeRegistry::new(py, enable_json, enable_hstore, enable_uuid)?,
+            statements: StatementCache::new(statement_cache_size),
+            parameters: HashMap::new(),
+            startup_waiter: None,
+            idle_waiters: Vec::new(),
+            on_notice: None,
+            on_notify: None,
+            on_lost: None,
+            fatal: None,
+            sslmode: info.sslmode.as_str().to_owned(),
+            sslrootcert: info.sslrootcert.clone(),
+            sslcert: info.sslcert.clone(),
+            sslkey: info.sslkey.clone(),
+            enable_hstore,
+            host,
+        })
+    }
+
+    /// TLS negotiation, StartupMessage and authentication, up to the first ReadyForQuery.
+    fn startup(slf: &Bound<'_, Self>) -> PyResult<PyObject> {
+        let py = slf.py();
+        let on_readable = slf.getattr("_on_readable")?.unbind();
+        let on_writable = slf.getattr("_on_writable")?.unbind();
+        let mut this = slf.borrow_mut();
+        if this.handlers.is_some() || this.phase != Phase::Startup {
+            return Err(errors::interface_error(py, "startup() was already called"));
+        }
+        let future = this.new_future(py)?;
+        this.startup_waiter = Some(future.clone_ref(py));
+        let fd = this.fd;
+        this.event_loop
+            .call_method1(py, "add_reader", (fd, on_readable.clone_ref(py)))?;
+        this.handlers = Some((on_readable, on_writable));
+        // libpq negotiates TLS on TCP only; unix sockets are local.
+        let tcp = !this.host.starts_with('/');
+        if tcp && !matches!(this.sslmode.as_str(), "disable" | "allow") {
+            let mut request = BytesMut::new();
+            postgres_protocol::message::frontend::ssl_request(&mut request);
+            let sent = this.transport.as_mut().map(|t| t.send(&mut request));
+            match sent {
+                Some(Ok(true)) => this.phase = Phase::SslResponse,
+                Some(Ok(false)) => {
+                    return Err(errors::operational_error(
+                        py,
+                        "could not send SSL negotiation packet: socket full",
+                    ))
+                }
+                Some(Err(e)) => {
+                    return Err(errors::operational_error(
+                        py,
+                        format!("could not send SSL negotiation packet: {e}"),
+                    ))
+                }
+                None => return Err(errors::interface_error(py, "connection already closed")),
+            }
+        } else {
+            this.flush(py)?;
+        }
+        Ok(future)
+    }
+
+    fn _on_readable(slf: &Bound<'_, Self>) {
+        Self::drive(slf, |this, py, out| this.on_readable(py, out));
+    }
+
+    fn _on_writable(slf: &Bound<'_, Self>) {
+        Self::drive(slf, |this, py, _| this.flush(py));
+    }
+
+    /// Run one execute(): server-bound when the statement accepts parameters, literal otherwise.
+    #[pyo3(signature = (sql, params=None))]
+    fn execute(
+        &mut self,
+        py: Python<'_>,
+        sql: &str,
+        params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyObject> {
+        self.check_ready(py)?;
+        let params = params.filter(|p| !p.is_none());
+        let route = self.statements.route(py, &self.registry, sql, params)?;
+        let collector = route.write(py, &mut self.session)?;
+        self.enqueue(py, collector)
+    }
+
+    /// All parameter sets pipelined in one round trip; rowcount is the sum.
+    fn execute_many(
+        &mut self,
+        py: Python<'_>,
+        sql: &str,
+        seq_of_params: &Bound<'_, PyAny>,
+    ) -> PyResult<PyObject> {
+        self.check_ready(py)?;
+        let collector = self.statements.write_many(
+            py,
+            &self.registry,
+            &mut self.session,
+            sql,
+            seq_of_params,
+        )?;
+        self.enqueue(py, collector)
+    }
+
+    /// The statement with its parameters as psycopg2 literals.
+    #[pyo3(signature = (sql, params=None))]
+    fn mogrify<'py>(
+        &mut self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let params = params.filter(|p| !p.is_none());
+        let text = match params {
+            None => sql.to_owned(),
+            Some(p) => self.statements.literal_sql(py, &self.registry, sql, p)?,
+        };
+        Ok(PyBytes::new(py, text.as_bytes()))
+    }
+
+    /// Done once no request is in flight.
+    fn wait_idle(&mut self, py: Python<'_>) -> PyResult<PyObject> {
+        let future = self.new_future(py)?;
+        if self.pending.is_empty() {
+            future.call_method1(py, "set_result", (py.None(),))?;
+        } else {
+            self.idle_waiters.push(future.clone_ref(py));
+        }
+        Ok(future)
+    }
+
+    /// The 16-byte CancelRequest for this session, to send on a side connection.
+    fn cancel_request<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let (pid, secret) = self
+            .session
+            .backend_key()
+            .ok_or_else(|| errors::interface_error(py, "the server sent no cancellation key"))?;
+        Ok(PyBytes::new(py, &encode_cancel_request(pid, secret)))
+    }
+
+    #[pyo3(signature = (on_notice, on_notify, on_lost))]
+    fn set_callbacks(
+        &mut self,
+        on_notice: Option<PyObject>,
+        on_notify: Option<PyObject>,
+        on_lost: Option<PyObject>,
+    ) {
+        self.on_notice = on_notice;
+        self.on_notify = on_notify;
+        self.on_lost = on_lost;
+    }
+
+    fn parameter_status(&self, name: &str) -> Option<String> {
+        self.parameters.get(name).cloned()
+    }
+
+    /// Send Terminate, close the socket, fail what is in flight with InterfaceError.
+    fn close(slf: &Bound<'_, Self>) {
+        Self::drive(slf, |this, py, out| {
+            if this.phase == Phase::Closed {
+                return Ok(());
+            }
+            this.session.terminate();
+            if let Some(t) = this.transport.as_mut() {
+                let _ = t.send(this.session.output()); // best effort: the server also copes with EOF
+            }
+            this.on_lost = None;
+            this.lose(
+                py,
+                errors::interface_error(py, "connection already closed"),
+                out,
+            );
+            Ok(())
+        });
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    #[getter]
+    fn busy(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    #[getter]
+    fn backend_pid(&self) -> i32 {
+        self.session.backend_key().map_or(0, |(pid, _)| pid)
+    }
+
+    /// psycopg2's integer form: 150004 for 15.4, 90624 for 9.6.24.
+    #[getter]
+    fn server_version(&self) -> i64 {
+        self.parameters
+            .get("server_version")
+            .map_or(0, |v| server_version_number(v))
+    }
+
+    #[getter]
+    fn protocol_version(&self) -> i32 {
+        3
+    }
+
+    /// psycopg2's TRANSACTION_STATUS_*: IDLE 0, ACTIVE 1, INTRANS 2, INERROR 3, UNKNOWN 4.
+    #[getter]
+    fn transaction_status(&self) -> i32 {
+        if self.phase == Phase::Closed {
+            4
+        } else if !self.pending.is_empty() {
+            1
+        } else {
+            match self.session.transaction_status() {
+                TransactionStatus::Idle => 0,
+                TransactionStatus::InTransaction => 2,
+                TransactionStatus::InError => 3,
+            }
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<ferropg._native.Connection host={:?} phase={:?}>",
+            self.host, self.phase
+        )
+    }
+}
+
+fn server_version_number(version: &str) -> i64 {
+    let numeric: String = version
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let parts: Vec<i64> = numeric.split('.').filter_map(|p| p.parse().ok()).collect();
+    match parts.as_slice() {
+        [major, minor, ..] if *major >= 10 => major * 10000 + minor,
+        [major] if *major >= 10 => major * 10000,
+        [major, minor, patch, ..] => major * 10000 + minor * 100 + patch,
+        [major, minor] => major * 10000 + minor * 100,
+        _ => 0,
+    }
+}

@@ -1,0 +1,329 @@
+//! Collecting one request's responses into a Python result.
+//!
+//! A request (one execute) owes exactly one ReadyForQuery. Until it arrives, the
+//! collector at the head of the connection's queue receives every response message,
+//! decodes rows straight into Python tuples and remembers the first error.
+
+use crate::codecs::{column_sizes, Decoder, TypeRegistry};
+use crate::errors;
+use fallible_iterator::FallibleIterator;
+use ferropg_core::protocol::{
+    parse_command_tag, DataRowBody, ErrorFields, Message, RowDescriptionBody,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+use std::sync::{Arc, Mutex};
+
+/// The outcome of one execute(), as the Python cursor reads it.
+#[pyclass(frozen, get_all, module = "ferropg._native", name = "Result")]
+pub struct QueryResult {
+    pub rows: Py<PyList>,
+    /// ((name, type_code, internal_size, precision, scale), ...) or None.
+    pub description: PyObject,
+    pub rowcount: i64,
+    pub statusmessage: Option<String>,
+    pub lastrowid: u32,
+}
+
+/// One result column as the server described it.
+#[derive(Clone, PartialEq, Eq)]
+struct ColumnKey {
+    name: String,
+    oid: u32,
+    type_size: i16,
+    typmod: i32,
+    format: i16,
+}
+
+/// The shape of a statement's rows: decoders and the Python description, built once
+/// per distinct RowDescription and shared by every execution that matches it.
+pub struct Shape {
+    columns: Vec<ColumnKey>,
+    decoders: Vec<Decoder>,
+    description: PyObject,
+    /// The result formats to ask for next time: binary where a binary decoder exists.
+    next_formats: Vec<i16>,
+}
+
+impl Shape {
+    fn build(py: Python<'_>, reg: &TypeRegistry, body: &RowDescriptionBody) -> PyResult<Shape> {
+        let mut columns = Vec::new();
+        let mut fields = body.fields();
+        while let Some(f) = fields.next().map_err(|e| malformed(py, e))? {
+            columns.push(ColumnKey {
+                name: f.name().to_owned(),
+                oid: f.type_oid(),
+                type_size: f.type_size(),
+                typmod: f.type_modifier(),
+                format: f.format(),
+            });
+        }
+        let decoders = columns
+            .iter()
+            .map(|c| reg.decoder(c.oid, c.format == 1))
+            .collect();
+        let items: Vec<PyObject> = columns
+            .iter()
+            .map(|c| {
+                let (size, precision, scale) = column_sizes(c.oid, c.type_size, c.typmod);
+                (c.name.as_str(), c.oid, size, precision, scale)
+                    .into_pyobject(py)
+                    .map(|t| t.into_any().unbind())
+            })
+            .collect::<PyResult<_>>()?;
+        let description = PyTuple::new(py, items)?.into_any().unbind();
+        let next_formats = columns
+            .iter()
+            .map(|c| i16::from(reg.has_binary_decoder(c.oid)))
+            .collect();
+        Ok(Shape {
+            columns,
+            decoders,
+            description,
+            next_formats,
+        })
+    }
+
+    fn matches(&self, body: &RowDescriptionBody) -> bool {
+        let mut fields = body.fields();
+        for col in &self.columns {
+            match fields.next() {
+                Ok(Some(f))
+                    if f.type_oid() == col.oid
+                        && f.format() == col.format
+                        && f.type_modifier() == col.typmod
+                        && f.type_size() == col.type_size
+                        && f.name() == col.name => {}
+                _ => return false,
+            }
+        }
+        matches!(fields.next(), Ok(None))
+    }
+
+    /// Result format codes for Bind, in their shortest form.
+    pub fn result_formats(&self) -> Vec<i16> {
+        if self.next_formats.iter().all(|&f| f == 0) {
+            Vec::new()
+        } else if self.next_formats.iter().all(|&f| f == 1) {
+            vec![1]
+        } else {
+            self.next_formats.clone()
+        }
+    }
+}
+
+fn malformed(py: Python<'_>, e: impl std::fmt::Display) -> PyErr {
+    errors::interface_error(py, format!("malformed server data: {e}"))
+}
+
+/// The last RowDescription seen for one SQL text.
+#[derive(Default)]
+pub struct ShapeSlot(Mutex<Option<Arc<Shape>>>);
+
+impl ShapeSlot {
+    pub fn get(&self) -> Option<Arc<Shape>> {
+        self.0.lock().ok().and_then(|s| s.clone())
+    }
+    fn set(&self, shape: Arc<Shape>) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(shape);
+        }
+    }
+}
+
+/// What a request collects.
+pub enum Collect {
+    /// Rows of the last statement (a multi-statement simple query keeps the last one).
+    Rows { slot: Option<Arc<ShapeSlot>> },
+    /// executemany: only the summed row count.
+    Count,
+}
+
+pub enum Failure {
+    Server(ErrorFields),
+    Python(PyErr),
+}
+
+pub struct Collector {
+    kind: Collect,
+    /// The SQL as sent, for error positions.
+    pub query: String,
+    shape: Option<Arc<Shape>>,
+    rows: Vec<PyObject>,
+    rowcount: i64,
+    statusmessage: Option<String>,
+    lastrowid: u32,
+    failure: Option<Failure>,
+}
+
+/// What the connection must do after a message.
+pub enum Reply {
+    Nothing,
+    /// The server wants COPY data we never offered: abort it.
+    CopyFail,
+}
+
+impl Collector {
+    pub fn new(kind: Collect, query: String) -> Self {
+        Collector {
+            kind,
+            query,
+            shape: None,
+            rows: Vec::new(),
+            rowcount: -1,
+            statusmessage: None,
+            lastrowid: 0,
+            failure: None,
+        }
+    }
+
+    fn fail(&mut self, failure: Failure) {
+        if self.failure.is_none() {
+            self.failure = Some(failure);
+        }
+    }
+
+    pub fn on_message(&mut self, py: Python<'_>, reg: &TypeRegistry, message: Message) -> Reply {
+        match message {
+            Message::RowDescription(body) => self.on_row_description(py, reg, &body),
+            Message::DataRow(body) => {
+                if self.failure.is_none() && matches!(self.kind, Collect::Rows { .. }) {
+                    if let Err(err) = self.on_data_row(py, reg, &body) {
+                        self.fail(Failure::Python(err));
+                    }
+                }
+            }
+            Message::CommandComplete(body) => {
+                let tag = body.tag().unwrap_or("");
+                let counts = parse_command_tag(tag);
+                match self.kind {
+                    Collect::Count => {
+                        let n = counts.rows.map_or(0, |n| n as i64);
+                        self.rowcount = self.rowcount.max(0) + n;
+                    }
+                    Collect::Rows { .. } => {
+                        self.rowcount = counts.rows.map_or(-1, |n| n as i64);
+                        if self.shape.is_none() {
+                            self.rows.clear();
+                        }
+                    }
+                }
+                self.lastrowid = counts.oid;
+                self.statusmessage = Some(tag.to_owned());
+            }
+            Message::EmptyQueryResponse => {
+                self.fail(Failure::Python(errors::programming_error(
+                    py,
+                    "can't execute an empty query",
+                )));
+            }
+            Message::ErrorResponse(body) => {
+                let fields = ErrorFields::from_wire(body.fields());
+                match fields {
+                    Ok(f) => self.fail(Failure::Server(f)),
+                    Err(e) => self.fail(Failure::Python(malformed(py, e))),
+                }
+            }
+            Message::CopyInResponse(_) => {
+                self.fail(Failure::Python(errors::programming_error(
+                    py,
+                    "can't execute COPY FROM STDIN: the aiopg API has no copy_from(); the COPY was aborted",
+                )));
+                return Reply::CopyFail;
+            }
+            Message::CopyOutResponse(_) => {
+                self.fail(Failure::Python(errors::programming_error(
+                    py,
+                    "can't execute COPY TO STDOUT: the aiopg API has no copy_to(); the output was discarded",
+                )));
+            }
+            // ParseComplete, BindComplete, CloseComplete, NoData, ParameterDescription,
+            // PortalSuspended, CopyData, CopyDone: nothing to collect.
+            _ => {}
+        }
+        Reply::Nothing
+    }
+
+    fn on_row_description(
+        &mut self,
+        py: Python<'_>,
+        reg: &TypeRegistry,
+        body: &RowDescriptionBody,
+    ) {
+        self.rows.clear();
+        let Collect::Rows { slot } = &self.kind else {
+            return;
+        };
+        if let Some(cached) = slot.as_ref().and_then(|s| s.get()) {
+            if cached.matches(body) {
+                self.shape = Some(cached);
+                return;
+            }
+        }
+        match Shape::build(py, reg, body) {
+            Ok(shape) => {
+                let shape = Arc::new(shape);
+                if let Some(slot) = slot {
+                    slot.set(shape.clone());
+                }
+                self.shape = Some(shape);
+            }
+            Err(err) => self.fail(Failure::Python(err)),
+        }
+    }
+
+    fn on_data_row(
+        &mut self,
+        py: Python<'_>,
+        reg: &TypeRegistry,
+        body: &DataRowBody,
+    ) -> PyResult<()> {
+        let Some(shape) = &self.shape else {
+            return Err(malformed(py, "DataRow without RowDescription"));
+        };
+        let buf = body.buffer();
+        let mut values = Vec::with_capacity(shape.decoders.len());
+        let mut ranges = body.ranges();
+        while let Some(range) = ranges.next().map_err(|e| malformed(py, e))? {
+            let decoder = shape
+                .decoders
+                .get(values.len())
+                .ok_or_else(|| malformed(py, "DataRow has more columns than its RowDescription"))?;
+            values.push(match range {
+                None => py.None(),
+                Some(r) => decoder.decode(py, reg, &buf[r])?,
+            });
+        }
+        if values.len() != shape.decoders.len() {
+            return Err(malformed(
+                py,
+                "DataRow has fewer columns than its RowDescription",
+            ));
+        }
+        self.rows
+            .push(PyTuple::new(py, values)?.into_any().unbind());
+        Ok(())
+    }
+
+    /// ReadyForQuery arrived: the result, or the error to raise.
+    pub fn finish(self, py: Python<'_>) -> PyResult<QueryResult> {
+        match self.failure {
+            Some(Failure::Server(fields)) => {
+                return Err(errors::server_error(py, &fields, Some(&self.query)))
+            }
+            Some(Failure::Python(err)) => return Err(err),
+            None => {}
+        }
+        let description = match &self.shape {
+            Some(shape) => shape.description.clone_ref(py),
+            None => py.None(),
+        };
+        Ok(QueryResult {
+            rows: PyList::new(py, self.rows)?.unbind(),
+            description,
+            rowcount: self.rowcount,
+            statusmessage: self.statusmessage,
+            lastrowid: self.lastrowid,
+        })
+    }
+}

@@ -1,0 +1,367 @@
+//! From an execute() call to protocol messages: which path a statement takes
+//! (server-bound, literal, simple protocol) and what is cached per SQL text.
+
+use crate::codecs::{encode_params, quote_literal, EncodedParams, TypeRegistry};
+use crate::errors;
+use crate::results::{Collect, Collector, ShapeSlot};
+use ferropg_core::cache::Lru;
+use ferropg_core::protocol::{Param, ProtocolError, Session};
+use ferropg_core::sql::{ParamRef, SqlError, Statement};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString, PyTuple};
+use std::sync::Arc;
+
+/// How many distinct SQL texts keep their analysis and row shape.
+const ANALYSIS_CACHE_SIZE: usize = 512;
+
+/// What the client learns once per SQL text.
+struct Entry {
+    statement: Statement,
+    shape: Arc<ShapeSlot>,
+}
+
+pub struct StatementCache {
+    entries: Lru<(String, bool), Arc<Entry>>,
+    standard_conforming_strings: bool,
+}
+
+/// How one execute() goes to the server.
+pub enum Route {
+    /// Parse/Bind/Describe/Execute/Sync on the unnamed statement.
+    Extended {
+        sql: String,
+        params: Option<EncodedParams>,
+        shape: Arc<ShapeSlot>,
+    },
+    /// A simple Query: several statements in one string.
+    Simple { sql: String },
+}
+
+fn sql_error(py: Python<'_>, err: SqlError) -> PyErr {
+    errors::programming_error(py, err.to_string())
+}
+
+impl StatementCache {
+    pub fn new(_statement_cache_size: usize) -> Self {
+        StatementCache {
+            entries: Lru::new(ANALYSIS_CACHE_SIZE),
+            standard_conforming_strings: true,
+        }
+    }
+
+    /// The analysis depends on this server setting: forget everything when it changes.
+    pub fn set_standard_conforming_strings(&mut self, on: bool) {
+        if on != self.standard_conforming_strings {
+            self.standard_conforming_strings = on;
+            self.entries.drain();
+        }
+    }
+
+    fn entry(&mut self, py: Python<'_>, sql: &str, has_params: bool) -> PyResult<Arc<Entry>> {
+        let key = (sql.to_owned(), has_params);
+        if let Some(entry) = self.entries.get(&key) {
+            return Ok(entry.clone());
+        }
+        let statement = Statement::parse(sql, has_params, self.standard_conforming_strings)
+            .map_err(|e| sql_error(py, e))?;
+        let entry = Arc::new(Entry {
+            statement,
+            shape: Arc::default(),
+        });
+        self.entries.insert(key, entry.clone());
+        Ok(entry)
+    }
+
+    pub fn route(
+        &mut self,
+        py: Python<'_>,
+        reg: &TypeRegistry,
+        sql: &str,
+        params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Route> {
+        let entry = self.entry(py, sql, params.is_some())?;
+        let stmt = &entry.statement;
+        if stmt.statement_count() == 0 {
+            return Err(errors::programming_error(
+                py,
+                "can't execute an empty query",
+            ));
+        }
+        let shape = entry.shape.clone();
+        let Some(params) = params else {
+            return Ok(if stmt.statement_count() == 1 {
+                Route::Extended {
+                    sql: sql.to_owned(),
+                    params: None,
+                    shape,
+                }
+            } else {
+                Route::Simple {
+                    sql: sql.to_owned(),
+                }
+            });
+        };
+        let values = gather(py, stmt, params)?;
+        if needs_literal(stmt, &values) {
+            let text = interpolate(py, reg, stmt, &values)?;
+            return Ok(if stmt.statement_count() == 1 {
+                Route::Extended {
+                    sql: text,
+                    params: None,
+                    shape,
+                }
+            } else {
+                Route::Simple { sql: text }
+            });
+        }
+        let names = param_names(stmt);
+        let encoded = encode_params(py, reg, &values, names.as_deref())?;
+        Ok(Route::Extended {
+            sql: stmt.server_sql().to_owned(),
+            params: Some(encoded),
+            shape,
+        })
+    }
+
+    /// psycopg2's mogrify: the statement with every parameter as a literal.
+    pub fn literal_sql(
+        &mut self,
+        py: Python<'_>,
+        reg: &TypeRegistry,
+        sql: &str,
+        params: &Bound<'_, PyAny>,
+    ) -> PyResult<String> {
+        let entry = self.entry(py, sql, true)?;
+        let values = gather(py, &entry.statement, params)?;
+        interpolate(py, reg, &entry.statement, &values)
+    }
+
+    /// executemany: every parameter set in one pipeline ending in one Sync, so the batch
+    /// is one implicit transaction: all of it runs or none of it.
+    pub fn write_many(
+        &mut self,
+        py: Python<'_>,
+        reg: &TypeRegistry,
+        session: &mut Session,
+        sql: &str,
+        seq_of_params: &Bound<'_, PyAny>,
+    ) -> PyResult<Collector> {
+        let entry = self.entry(py, sql, true)?;
+        let stmt = &entry.statement;
+        let mut sets = Vec::new();
+        for params in seq_of_params.try_iter()? {
+            sets.push(gather(py, stmt, &params?)?);
+        }
+        let mark = session.output().len();
+        let written = if sets.iter().any(|values| needs_literal(stmt, values))
+            || stmt.statement_count() != 1
+        {
+            let mut texts = Vec::with_capacity(sets.len());
+            for values in &sets {
+                texts.push(interpolate(py, reg, stmt, values)?);
+            }
+            if texts.is_empty() {
+                session.write_sync()
+            } else {
+                session.write_query(&texts.join(";\n"))
+            }
+        } else {
+            let names = param_names(stmt);
+            let mut encoded = Vec::with_capacity(sets.len());
+            for values in &sets {
+                encoded.push(encode_params(py, reg, values, names.as_deref())?);
+            }
+            write_batch(session, stmt.server_sql(), &encoded)
+        };
+        if let Err(e) = written {
+            session.output().truncate(mark);
+            return Err(errors::protocol_error(py, &e));
+        }
+        Ok(Collector::new(Collect::Count, sql.to_owned()))
+    }
+}
+
+impl Route {
+    /// Queue the messages; on failure nothing is left half-written.
+    pub fn write(self, py: Python<'_>, session: &mut Session) -> PyResult<Collector> {
+        let mark = session.output().len();
+        let (written, collector) = match self {
+            Route::Simple { sql } => {
+                let r = session.write_query(&sql);
+                (r, Collector::new(Collect::Rows { slot: None }, sql))
+            }
+            Route::Extended { sql, params, shape } => {
+                let formats = shape.get().map(|s| s.result_formats()).unwrap_or_default();
+                let r = write_extended(session, &sql, params.as_ref(), &formats);
+                (r, Collector::new(Collect::Rows { slot: Some(shape) }, sql))
+            }
+        };
+        if let Err(e) = written {
+            session.output().truncate(mark);
+            return Err(errors::protocol_error(py, &e));
+        }
+        Ok(collector)
+    }
+}
+
+fn bound_params(encoded: &EncodedParams) -> Vec<Param<'_>> {
+    encoded
+        .oids
+        .iter()
+        .zip(&encoded.formats)
+        .zip(&encoded.values)
+        .map(|((&oid, &format), range)| Param {
+            oid,
+            format,
+            value: range.clone().map(|r| &encoded.buf[r]),
+        })
+        .collect()
+}
+
+fn write_extended(
+    session: &mut Session,
+    sql: &str,
+    params: Option<&EncodedParams>,
+    formats: &[i16],
+) -> Result<(), ProtocolError> {
+    let (oids, bound) = match params {
+        Some(p) => (p.oids.as_slice(), bound_params(p)),
+        None => (&[][..], Vec::new()),
+    };
+    session.write_parse("", sql, oids)?;
+    session.write_bind("", &bound, formats)?;
+    session.write_describe_portal()?;
+    session.write_execute()?;
+    session.write_sync()
+}
+
+/// One Parse per change of parameter types, a Bind/Execute per set, one Sync.
+fn write_batch(
+    session: &mut Session,
+    sql: &str,
+    sets: &[EncodedParams],
+) -> Result<(), ProtocolError> {
+    let mut parsed: Option<&[u32]> = None;
+    for set in sets {
+        if parsed != Some(set.oids.as_slice()) {
+            session.write_parse("", sql, &set.oids)?;
+            parsed = Some(&set.oids);
+        }
+        session.write_bind("", &bound_params(set), &[])?;
+        session.write_execute()?;
+    }
+    session.write_sync()
+}
+
+/// Tuples are IN-lists: only the literal path can expand them.
+fn needs_literal(stmt: &Statement, values: &[Bound<'_, PyAny>]) -> bool {
+    !stmt.is_bindable() || values.iter().any(|v| v.is_instance_of::<PyTuple>())
+}
+
+fn param_names(stmt: &Statement) -> Option<Vec<String>> {
+    match stmt.params().first() {
+        Some(ParamRef::Named(_)) => Some(
+            stmt.params()
+                .iter()
+                .map(|p| match p {
+                    ParamRef::Named(n) => n.to_string(),
+                    ParamRef::Positional(i) => (i + 1).to_string(),
+                })
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn interpolate(
+    py: Python<'_>,
+    reg: &TypeRegistry,
+    stmt: &Statement,
+    values: &[Bound<'_, PyAny>],
+) -> PyResult<String> {
+    let literals = values
+        .iter()
+        .map(|v| quote_literal(py, reg, v))
+        .collect::<PyResult<Vec<String>>>()?;
+    stmt.interpolate(&literals).map_err(|e| sql_error(py, e))
+}
+
+/// The caller's parameters in `$n` order, checked against the placeholders.
+fn gather<'py>(
+    py: Python<'py>,
+    stmt: &Statement,
+    params: &Bound<'py, PyAny>,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let refs = stmt.params();
+    match refs.first() {
+        None => Ok(Vec::new()),
+        Some(ParamRef::Named(_)) => {
+            if !params.is_instance_of::<PyDict>() && !params.hasattr("keys")? {
+                return Err(errors::programming_error(
+                    py,
+                    format!(
+                        "the statement uses %(name)s placeholders, so parameters must be a mapping, not {}",
+                        type_name(params)
+                    ),
+                ));
+            }
+            refs.iter()
+                .map(|r| match r {
+                    ParamRef::Named(name) => params.get_item(&**name).map_err(|_| {
+                        errors::programming_error(py, format!("no value for parameter %({name})s"))
+                    }),
+                    ParamRef::Positional(_) => unreachable_mix(py),
+                })
+                .collect()
+        }
+        Some(ParamRef::Positional(_)) => {
+            if params.is_instance_of::<PyString>()
+                || params.is_instance_of::<PyBytes>()
+                || params.is_instance_of::<PyByteArray>()
+                || params.is_instance_of::<PyDict>()
+            {
+                return Err(errors::programming_error(
+                    py,
+                    format!(
+                        "the statement uses %s placeholders, so parameters must be a sequence, not {}",
+                        type_name(params)
+                    ),
+                ));
+            }
+            let given = params.len().map_err(|_| {
+                errors::programming_error(
+                    py,
+                    format!("parameters must be a sequence, not {}", type_name(params)),
+                )
+            })?;
+            let expected = stmt.placeholder_count();
+            if given != expected {
+                return Err(errors::programming_error(
+                    py,
+                    format!("the statement has {expected} placeholders but {given} parameters were given"),
+                ));
+            }
+            refs.iter()
+                .map(|r| match r {
+                    ParamRef::Positional(i) => params.get_item(*i),
+                    ParamRef::Named(_) => unreachable_mix(py),
+                })
+                .collect()
+        }
+    }
+}
+
+/// The lexer refuses mixed styles; reaching this is a bug, reported, not a panic.
+fn unreachable_mix<T>(py: Python<'_>) -> PyResult<T> {
+    Err(errors::interface_error(
+        py,
+        "internal error: mixed placeholder styles passed the SQL analysis",
+    ))
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
