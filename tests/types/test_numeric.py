@@ -1,0 +1,84 @@
+"""bool, integers, floats and numeric, read and sent (values checked against psycopg2 2.9)."""
+
+from decimal import Decimal
+
+import pytest
+
+import ferropg
+
+
+@pytest.mark.parametrize(
+    "expr, expected",
+    [
+        ("true", True),
+        ("false", False),
+        ("NULL::bool", None),
+        ("1::int2", 1),
+        ("-32768::int2", -32768),
+        ("2147483647::int4", 2147483647),
+        ("-9223372036854775808::int8", -9223372036854775808),
+        ("4294967295::oid", 4294967295),
+        ("1.5::float4", 1.5),
+        ("0.1::float4", 0.1),
+        ("0.1::float8", 0.1),
+        ("'NaN'::float8", float("nan")),
+        ("'Infinity'::float8", float("inf")),
+        ("'-Infinity'::float4", float("-inf")),
+        ("1.50::numeric(10,3)", Decimal("1.500")),
+        ("'NaN'::numeric", Decimal("NaN")),
+        ("'Infinity'::numeric", Decimal("Infinity")),
+        ("'-Infinity'::numeric", Decimal("-Infinity")),
+        ("1e-20::numeric", Decimal("1E-20")),
+        ("0::numeric", Decimal("0")),
+        ("-12345.678::numeric", Decimal("-12345.678")),
+        ("10::numeric ^ 300", Decimal("1" + "0" * 300 + "." + "0" * 16)),
+        ("1::numeric / 3", Decimal("0.33333333333333333333")),
+    ],
+)
+async def test_read(check, expr, expected):
+    await check(expr, expected)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (True, True),
+        (0, 0),
+        (-5, -5),
+        (2**31, 2**31),
+        (2**63, Decimal(2**63)),
+        (10**30, Decimal(10**30)),
+        (1.5, 1.5),
+        (float("inf"), float("inf")),
+        (float("nan"), float("nan")),
+        (Decimal("1.50"), Decimal("1.50")),
+        (Decimal("-0"), Decimal("0")),
+        (Decimal("NaN"), Decimal("NaN")),
+    ],
+)
+async def test_send(round_trip, value, expected):
+    await round_trip(value, expected)
+
+
+async def test_int_subclass_is_int_but_bool_is_not(cur):
+    class MyInt(int):
+        pass
+
+    await cur.execute("SELECT pg_typeof(%s)::text, pg_typeof(%s)::text", (MyInt(3), True))
+    assert await cur.fetchone() == ("integer", "boolean")
+
+
+async def test_int_sizes_pick_types(cur):
+    await cur.execute("SELECT pg_typeof(%s)::text, pg_typeof(%s)::text, pg_typeof(%s)::text", (1, 2**40, 2**70))
+    assert await cur.fetchone() == ("integer", "bigint", "numeric")
+
+
+async def test_mogrify_literals(cur):
+    got = [cur.mogrify("%s", (v,)) for v in (-5, 1.5, -0.0, float("nan"), Decimal("-1.5"), Decimal("Infinity"))]
+    got = [g.decode() if isinstance(g, bytes) else g for g in got]
+    assert got == [" -5", "1.5", " -0.0", "'NaN'::float", " -1.5", "'NaN'::numeric"]
+
+
+async def test_unadaptable_names_parameter(cur):
+    with pytest.raises(ferropg.ProgrammingError, match=r"can't adapt type 'object' \(parameter 2\)"):
+        await cur.execute("SELECT %s, %s", (1, object()))
