@@ -71,7 +71,7 @@ pub fn encode_params(
         out.oids.push(oid);
         out.formats.push(format);
         out.values
-            .push((value != Value::Null).then(|| start..out.buf.len()));
+            .push((value != Value::Null).then_some(start..out.buf.len()));
     }
     Ok(out)
 }
