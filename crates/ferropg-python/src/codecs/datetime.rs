@@ -251,19 +251,20 @@ pub(crate) fn timestamptz_binary(
         Ok(us) => us,
         Err(positive) => return datetime_max(py, positive, Some(&reg.tz_for_offset(py, 0)?)),
     };
-    let offset =
-        match &reg.zone {
-            Zone::Utc => 0,
-            Zone::Fixed(east) => *east,
-            Zone::Iana(zone) => iana_offset(py, zone.bind(py), us)?,
-            Zone::Unresolved(name) => return Err(malformed(
+    let offset = match &reg.zone {
+        Zone::Utc => 0,
+        Zone::Fixed(east) => *east,
+        Zone::Iana(zone) => iana_offset(py, zone.bind(py), us)?,
+        Zone::Unresolved(name) => {
+            return Err(malformed(
                 py,
                 "timestamp with time zone",
                 &format!(
                     "binary value in time zone {name:?}, which Python's zoneinfo cannot resolve"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let tz = reg.tz_for_offset(py, offset)?;
     py_datetime(py, us + i64::from(offset) * USECS_PER_SEC, Some(&tz))
 }
