@@ -10,26 +10,48 @@ from typing import Any, Optional, Union
 Params = Union[Sequence[Any], Mapping[str, Any], None]
 
 class ConnParams:
-    """Connection parameters resolved as libpq does (DSN + keywords + PG* env + passfile)."""
+    """Connection parameters resolved as libpq does (DSN + keywords + PG* env + passfile).
 
-    # (host, port): host is a name/IP, or an absolute unix-socket directory.
-    hosts: list[tuple[str, int]]
-    user: str
-    dbname: str
-    password: Optional[str]
-    sslmode: str  # disable | allow | prefer | require | verify-ca | verify-full
-    sslrootcert: Optional[str]
-    sslcert: Optional[str]
-    sslkey: Optional[str]
-    connect_timeout: Optional[float]
-    target_session_attrs: str
-    load_balance_hosts: str
-    dsn: str  # the DSN as given, with any password masked
-    def with_password_for(self, host: str, port: int) -> "ConnParams":
-        """A copy whose password is filled from the passfile for this host, if not set."""
+    Frozen: every attribute is read-only.
+    """
+
+    # (host, port): host is a name/IP, or an absolute unix-socket directory
+    # (or "@name" for Linux's abstract namespace).
+    @property
+    def hosts(self) -> list[tuple[str, int]]: ...
+    @property
+    def user(self) -> str: ...
+    @property
+    def dbname(self) -> str: ...
+    @property
+    def password(self) -> Optional[str]: ...  # as given (DSN, keyword or PGPASSWORD)
+    @property
+    def sslmode(self) -> str: ...  # disable | allow | prefer | require | verify-ca | verify-full
+    @property
+    def sslrootcert(self) -> Optional[str]: ...
+    @property
+    def sslcert(self) -> Optional[str]: ...
+    @property
+    def sslkey(self) -> Optional[str]: ...
+    @property
+    def connect_timeout(self) -> Optional[float]: ...  # per host, libpq's 1 -> 2 applied
+    @property
+    def target_session_attrs(self) -> str: ...
+    @property
+    def load_balance_hosts(self) -> str: ...  # disable | random
+    @property
+    def dsn(self) -> str:
+        """psycopg2's `connection.dsn`: the string as given (or rebuilt from keywords), password as xxx."""
+    def password_for(self, host: str, port: int) -> Optional[str]:
+        """The password for this host: the given one, else the passfile's entry."""
 
 def parse_conninfo(dsn: Optional[str], kwargs: Mapping[str, Any]) -> ConnParams:
-    """Parse and merge; raises ProgrammingError naming the malformed part."""
+    """Parse and merge as psycopg2's connect() does; kwargs values are str/int, None = not given.
+
+    Raises ProgrammingError("invalid dsn: ...") for a malformed string or unknown keyword,
+    OperationalError for an unusable value (port, sslmode, ...), TypeError for both
+    `database` and `dbname`.
+    """
 
 class Column:
     """Result column metadata (psycopg2's Column is built from these in Python)."""
