@@ -57,6 +57,12 @@ impl StatementCache {
         }
     }
 
+    /// Which columns can come back binary may depend on the session (timestamptz needs
+    /// a time zone Python can resolve): re-learn every shape after such a change.
+    pub fn forget_shapes(&mut self) {
+        self.entries.drain();
+    }
+
     fn entry(&mut self, py: Python<'_>, sql: &str, has_params: bool) -> PyResult<Arc<Entry>> {
         let key = (sql.to_owned(), has_params);
         if let Some(entry) = self.entries.get(&key) {

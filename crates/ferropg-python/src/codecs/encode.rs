@@ -106,7 +106,13 @@ pub(crate) fn adapt(
         });
     }
     if let Ok(f) = obj.downcast::<PyFloat>() {
-        return Ok(Value::Float(f.value()));
+        let v = f.value();
+        // psycopg2 writes a finite float as a bare literal (`1.5`), which PostgreSQL types
+        // numeric; only NaN and the infinities become float8. Bind the same types.
+        if v.is_finite() {
+            return Ok(Value::Numeric(f.repr()?.to_str()?.to_owned()));
+        }
+        return Ok(Value::Float(v));
     }
     if let Ok(b) = obj.downcast::<PyBytes>() {
         return Ok(Value::Bytes(b.as_bytes().to_vec()));
@@ -180,14 +186,14 @@ pub(crate) fn adapt(
     Err(cant_adapt(py, obj, suffix))
 }
 
-/// Decimal's str, except psycopg2 sends every non-finite Decimal (NaN, sNaN, +-Infinity)
-/// as NaN. Non-finite forms are the only ones that end in a letter.
+/// Decimal's str in PostgreSQL's spelling. psycopg2 sends +-Infinity as NaN, silently
+/// changing the value; PostgreSQL 14+ stores numeric infinities, so we send them as they are.
 pub(crate) fn decimal_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     let s = obj.str()?.to_str()?.to_owned();
-    Ok(if s.ends_with(|c: char| c.is_ascii_alphabetic()) {
-        "NaN".to_owned()
-    } else {
-        s
+    Ok(match s.as_str() {
+        "Infinity" | "-Infinity" => s,
+        _ if s.ends_with(|c: char| c.is_ascii_alphabetic()) => "NaN".to_owned(), // NaN, sNaN
+        _ => s,
     })
 }
 

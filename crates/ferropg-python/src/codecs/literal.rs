@@ -75,8 +75,8 @@ pub fn quote_literal(
     }
     if value.is_instance(reg.decimal_cls.bind(py))? {
         let s = decimal_text(value)?;
-        return Ok(if s == "NaN" {
-            "'NaN'::numeric".into()
+        return Ok(if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") {
+            format!("'{s}'::numeric")
         } else {
             signed(&s)
         });

@@ -3,7 +3,6 @@
 //!
 //! One file per type family; this file holds the per-connection [`TypeRegistry`] and the
 //! [`Decoder`] that the driver resolves once per result column and applies to every row.
-#![allow(dead_code, unused_imports)] // until the driver calls every entry point
 
 mod array;
 mod datetime;
@@ -13,7 +12,6 @@ mod encode_write;
 mod hstore;
 mod json;
 mod literal;
-mod network;
 mod numeric;
 mod oids;
 mod registry;

@@ -13,9 +13,6 @@ use super::{Decoder, Kind};
 /// Per-connection decoding/encoding settings, created at connect and updated from
 /// ParameterStatus messages.
 pub struct TypeRegistry {
-    /// Kept for the record only: psycopg2 registers its json/jsonb typecasters globally,
-    /// so aiopg decodes json even with `enable_json=False`; we do the same.
-    pub(crate) enable_json: bool,
     pub(crate) enable_hstore: bool,
     pub(crate) enable_uuid: bool,
     pub(crate) hstore_oid: Option<Oid>,
@@ -32,15 +29,16 @@ pub struct TypeRegistry {
 }
 
 impl TypeRegistry {
+    /// `enable_json` is accepted for aiopg's signature but changes nothing: psycopg2
+    /// registers its json/jsonb typecasters globally, so aiopg decodes json either way.
     pub fn new(
         py: Python<'_>,
-        enable_json: bool,
+        _enable_json: bool,
         enable_hstore: bool,
         enable_uuid: bool,
     ) -> PyResult<Self> {
         let datetime = py.import("datetime")?;
         Ok(TypeRegistry {
-            enable_json,
             enable_hstore,
             enable_uuid,
             hstore_oid: None,
