@@ -15,7 +15,12 @@ pub struct Lru<K, V> {
 impl<K: Hash + Eq + Clone, V> Lru<K, V> {
     /// A cache of `capacity` entries; 0 disables caching (every insert is handed back).
     pub fn new(capacity: usize) -> Self {
-        Lru { capacity, tick: 0, entries: HashMap::new(), order: BTreeMap::new() }
+        Lru {
+            capacity,
+            tick: 0,
+            entries: HashMap::new(),
+            order: BTreeMap::new(),
+        }
     }
 
     pub fn capacity(&self) -> usize {

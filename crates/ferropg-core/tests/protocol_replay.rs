@@ -80,12 +80,24 @@ fn command_complete(tag: &str) -> Vec<u8> {
 }
 
 fn notification(pid: i32, channel: &str, payload: &str) -> Vec<u8> {
-    msg(b'A', &[pid.to_be_bytes().to_vec(), cstr(channel), cstr(payload)].concat())
+    msg(
+        b'A',
+        &[pid.to_be_bytes().to_vec(), cstr(channel), cstr(payload)].concat(),
+    )
 }
 
 fn session(password: Option<&str>) -> Session {
-    let params = vec![("user".to_owned(), "alice".to_owned()), ("database".to_owned(), "db".to_owned())];
-    Session::new(&params, Credentials { user: "alice".into(), password: password.map(str::to_owned) })
+    let params = vec![
+        ("user".to_owned(), "alice".to_owned()),
+        ("database".to_owned(), "db".to_owned()),
+    ];
+    Session::new(
+        &params,
+        Credentials {
+            user: "alice".into(),
+            password: password.map(str::to_owned),
+        },
+    )
 }
 
 /// A short name per event, to compare whole replays.
@@ -96,7 +108,11 @@ fn describe(event: &Event) -> String {
         Event::Connected => "Connected".into(),
         Event::ParameterStatus { name, value } => format!("Param({name}={value})"),
         Event::Notice(f) => format!("Notice({})", f.message()),
-        Event::Notification { pid, channel, payload } => format!("Notify({pid},{channel},{payload})"),
+        Event::Notification {
+            pid,
+            channel,
+            payload,
+        } => format!("Notify({pid},{channel},{payload})"),
         Event::UnsolicitedError(f) => format!("Unsolicited({})", f.sqlstate()),
     }
 }
@@ -141,7 +157,10 @@ fn trust_startup_at_every_split() {
     for chunk in 1..=stream.len() {
         let mut s = session(None);
         let events = replay(&mut s, &stream, chunk).unwrap();
-        assert_eq!(events, ["Param(server_version=15.4)", "Param(TimeZone=UTC)", "Connected"]);
+        assert_eq!(
+            events,
+            ["Param(server_version=15.4)", "Param(TimeZone=UTC)", "Connected"]
+        );
         assert_eq!(s.backend_key(), Some((42, 7)));
         assert!(s.is_ready());
     }
@@ -203,17 +222,33 @@ fn unsupported_methods_are_named() {
     for code in [2, 6, 7, 9] {
         let mut s = session(Some("x"));
         let err = replay(&mut s, &auth(code, &[]), 100).unwrap_err();
-        assert!(matches!(err, ProtocolError::Authentication(_)), "code {code}: {err:?}");
+        assert!(
+            matches!(err, ProtocolError::Authentication(_)),
+            "code {code}: {err:?}"
+        );
     }
     let mut s = session(Some("x"));
-    let err = replay(&mut s, &auth(10, &[cstr("SCRAM-SHA-256-PLUS"), vec![0]].concat()), 100).unwrap_err();
+    let err = replay(
+        &mut s,
+        &auth(10, &[cstr("SCRAM-SHA-256-PLUS"), vec![0]].concat()),
+        100,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("SCRAM-SHA-256-PLUS"), "{err}");
 }
 
 #[test]
 fn startup_error_carries_every_field() {
     let mut s = session(Some("x"));
-    let stream = error_fields(b'E', &[(b'S', "FATAL"), (b'V', "FATAL"), (b'C', "28P01"), (b'M', "password authentication failed")]);
+    let stream = error_fields(
+        b'E',
+        &[
+            (b'S', "FATAL"),
+            (b'V', "FATAL"),
+            (b'C', "28P01"),
+            (b'M', "password authentication failed"),
+        ],
+    );
     match replay(&mut s, &stream, 4).unwrap_err() {
         ProtocolError::Server(f) => {
             assert_eq!(f.sqlstate(), "28P01");
@@ -247,7 +282,16 @@ fn extended_query_round_trip_at_every_split() {
     for chunk in [1, 2, 3, 7, stream.len()] {
         let mut s = connected();
         s.write_parse("", "SELECT $1", &[23]).unwrap();
-        s.write_bind("", &[Param { oid: 23, format: 1, value: Some(&[0, 0, 0, 1]) }], &[1]).unwrap();
+        s.write_bind(
+            "",
+            &[Param {
+                oid: 23,
+                format: 1,
+                value: Some(&[0, 0, 0, 1]),
+            }],
+            &[1],
+        )
+        .unwrap();
         s.write_describe_portal().unwrap();
         s.write_execute().unwrap();
         s.write_sync().unwrap();
@@ -305,22 +349,49 @@ fn data_row_values_are_reachable() {
 fn asynchronous_messages_in_every_phase() {
     // During startup, while a query runs, and while idle.
     let mut s = session(None);
-    let startup = [auth(0, &[]), error_fields(b'N', &[(b'S', "NOTICE"), (b'M', "hi")]), backend_key(1, 2), ready(b'I')].concat();
+    let startup = [
+        auth(0, &[]),
+        error_fields(b'N', &[(b'S', "NOTICE"), (b'M', "hi")]),
+        backend_key(1, 2),
+        ready(b'I'),
+    ]
+    .concat();
     assert_eq!(replay(&mut s, &startup, 1).unwrap(), ["Notice(hi)", "Connected"]);
     s.write_query("LISTEN c").unwrap();
-    let running = [notification(9, "c", "p"), parameter_status("TimeZone", "Europe/Paris"), command_complete("LISTEN"), ready(b'I')].concat();
+    let running = [
+        notification(9, "c", "p"),
+        parameter_status("TimeZone", "Europe/Paris"),
+        command_complete("LISTEN"),
+        ready(b'I'),
+    ]
+    .concat();
     assert_eq!(
         replay(&mut s, &running, 1).unwrap(),
-        ["Notify(9,c,p)", "Param(TimeZone=Europe/Paris)", "Response(CommandComplete)", "Ready(Idle)"]
+        [
+            "Notify(9,c,p)",
+            "Param(TimeZone=Europe/Paris)",
+            "Response(CommandComplete)",
+            "Ready(Idle)"
+        ]
     );
     let idle = [notification(9, "c", ""), error_fields(b'N', &[(b'M', "late")])].concat();
-    assert_eq!(replay(&mut s, &idle, 3).unwrap(), ["Notify(9,c,)", "Notice(late)"]);
+    assert_eq!(
+        replay(&mut s, &idle, 3).unwrap(),
+        ["Notify(9,c,)", "Notice(late)"]
+    );
 }
 
 #[test]
 fn fatal_while_idle_is_surfaced() {
     let mut s = connected();
-    let stream = error_fields(b'E', &[(b'S', "FATAL"), (b'C', "57P01"), (b'M', "terminating connection due to administrator command")]);
+    let stream = error_fields(
+        b'E',
+        &[
+            (b'S', "FATAL"),
+            (b'C', "57P01"),
+            (b'M', "terminating connection due to administrator command"),
+        ],
+    );
     assert_eq!(replay(&mut s, &stream, 5).unwrap(), ["Unsolicited(57P01)"]);
 }
 
@@ -328,7 +399,16 @@ fn fatal_while_idle_is_surfaced() {
 fn response_without_request_breaks_the_session() {
     let mut s = connected();
     let err = replay(&mut s, &data_row(&[None]), 100).unwrap_err();
-    assert!(matches!(err, ProtocolError::Unexpected { message: "DataRow", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ProtocolError::Unexpected {
+                message: "DataRow",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(matches!(s.request_buffer(), Err(ProtocolError::Closed)));
 }
 
@@ -345,21 +425,33 @@ fn malformed_frames() {
     // Unknown tag.
     let mut s = connected();
     s.write_query("SELECT 1").unwrap();
-    assert!(matches!(replay(&mut s, &msg(b'?', &[1]), 100), Err(ProtocolError::Malformed(_))));
+    assert!(matches!(
+        replay(&mut s, &msg(b'?', &[1]), 100),
+        Err(ProtocolError::Malformed(_))
+    ));
     // A length below 4 and one beyond PostgreSQL's limit: refused before allocating.
     for len in [0u32, 3, 0x7fff_ffff] {
         let mut s = connected();
         let mut frame = vec![b'D'];
         frame.extend_from_slice(&len.to_be_bytes());
-        assert!(matches!(replay(&mut s, &frame, 100), Err(ProtocolError::Malformed(_))), "len {len}");
+        assert!(
+            matches!(replay(&mut s, &frame, 100), Err(ProtocolError::Malformed(_))),
+            "len {len}"
+        );
     }
     // A ReadyForQuery with an unknown status.
     let mut s = connected();
     s.write_query("SELECT 1").unwrap();
-    assert!(matches!(replay(&mut s, &ready(b'X'), 100), Err(ProtocolError::Malformed(_))));
+    assert!(matches!(
+        replay(&mut s, &ready(b'X'), 100),
+        Err(ProtocolError::Malformed(_))
+    ));
     // A truncated ParameterStatus (no terminating NUL).
     let mut s = connected();
-    assert!(matches!(replay(&mut s, &msg(b'S', b"TimeZone"), 100), Err(ProtocolError::Malformed(_))));
+    assert!(matches!(
+        replay(&mut s, &msg(b'S', b"TimeZone"), 100),
+        Err(ProtocolError::Malformed(_))
+    ));
 }
 
 #[test]

@@ -35,10 +35,7 @@ const PLAIN: &[&str] = &[
     "create function",
 ];
 
-fn sql_from(
-    pieces: &'static [&'static str],
-    extra: &'static [&'static str],
-) -> BoxedStrategy<String> {
+fn sql_from(pieces: &'static [&'static str], extra: &'static [&'static str]) -> BoxedStrategy<String> {
     let all: Vec<&'static str> = pieces.iter().chain(extra).copied().collect();
     prop::collection::vec(prop::sample::select(all), 0..40)
         .prop_map(|v| v.concat())

@@ -16,8 +16,7 @@ use crate::transport::Transport;
 use bytes::BytesMut;
 use ferropg_core::conninfo::Host;
 use ferropg_core::protocol::{
-    encode_cancel_request, Credentials, ErrorFields, Event, ProtocolError, Session,
-    TransactionStatus,
+    encode_cancel_request, Credentials, ErrorFields, Event, ProtocolError, Session, TransactionStatus,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
@@ -116,20 +115,16 @@ impl Connection {
         let Some(transport) = self.transport.as_mut() else {
             return Ok(());
         };
-        let done = transport.send(self.session.output()).map_err(|e| {
-            errors::operational_error(py, format!("could not send data to server: {e}"))
-        })?;
+        let done = transport
+            .send(self.session.output())
+            .map_err(|e| errors::operational_error(py, format!("could not send data to server: {e}")))?;
         if done == self.writing {
             let (_, on_writable) = self.handlers.as_ref().expect("handlers are set at startup");
             if done {
-                self.event_loop
-                    .call_method1(py, "remove_writer", (self.fd,))?;
+                self.event_loop.call_method1(py, "remove_writer", (self.fd,))?;
             } else {
-                self.event_loop.call_method1(
-                    py,
-                    "add_writer",
-                    (self.fd, on_writable.clone_ref(py)),
-                )?;
+                self.event_loop
+                    .call_method1(py, "add_writer", (self.fd, on_writable.clone_ref(py)))?;
             }
             self.writing = !done;
         }
@@ -172,10 +167,7 @@ impl Connection {
     fn on_ssl_response(&mut self, py: Python<'_>) -> PyResult<()> {
         let transport = self.transport.as_mut().expect("checked by caller");
         let answer = transport.recv_byte().map_err(|e| {
-            errors::operational_error(
-                py,
-                format!("could not receive SSL negotiation response: {e}"),
-            )
+            errors::operational_error(py, format!("could not receive SSL negotiation response: {e}"))
         })?;
         match answer {
             None => return Ok(()),
@@ -187,17 +179,11 @@ impl Connection {
                     sslkey: self.sslkey.as_deref(),
                     host: &self.host,
                 };
-                let tls = tls::client_connection(&settings)
-                    .map_err(|m| errors::operational_error(py, m))?;
+                let tls = tls::client_connection(&settings).map_err(|m| errors::operational_error(py, m))?;
                 let plain = self.transport.take().expect("checked by caller");
                 self.transport = Some(plain.start_tls(tls));
             }
-            Some(b'N')
-                if matches!(
-                    self.sslmode.as_str(),
-                    "require" | "verify-ca" | "verify-full"
-                ) =>
-            {
+            Some(b'N') if matches!(self.sslmode.as_str(), "require" | "verify-ca" | "verify-full") => {
                 return Err(errors::operational_error(
                     py,
                     "server does not support SSL, but SSL was required",
@@ -222,10 +208,7 @@ impl Connection {
         match event {
             Event::Response(message) => {
                 let head = self.pending.front_mut().ok_or_else(|| {
-                    errors::interface_error(
-                        py,
-                        "malformed server data: a response with no request in flight",
-                    )
+                    errors::interface_error(py, "malformed server data: a response with no request in flight")
                 })?;
                 if let Reply::CopyFail = head.collector.on_message(py, &self.registry, message) {
                     self.session
@@ -262,9 +245,12 @@ impl Connection {
             }
             Event::ParameterStatus { name, value } => {
                 self.registry.on_parameter_status(py, &name, &value)?;
-                if name == "standard_conforming_strings" {
-                    self.statements
-                        .set_standard_conforming_strings(value == "on");
+                match name.as_str() {
+                    "standard_conforming_strings" => {
+                        self.statements.set_standard_conforming_strings(value == "on")
+                    }
+                    "TimeZone" => self.statements.forget_shapes(),
+                    _ => {}
                 }
                 self.parameters.insert(name, value);
             }
@@ -342,9 +328,7 @@ impl Connection {
     fn protocol_failure(&mut self, py: Python<'_>, err: ProtocolError) -> PyErr {
         match err {
             // A startup failure is the server's verdict, not a broken stream.
-            ProtocolError::Server(_) | ProtocolError::Authentication(_) => {
-                errors::protocol_error(py, &err)
-            }
+            ProtocolError::Server(_) | ProtocolError::Authentication(_) => errors::protocol_error(py, &err),
             other => errors::interface_error(py, format!("{other}; the connection is closed")),
         }
     }
@@ -378,13 +362,9 @@ impl Connection {
         self.phase = Phase::Closed;
         if self.transport.is_some() {
             if self.handlers.is_some() {
-                let _ = self
-                    .event_loop
-                    .call_method1(py, "remove_reader", (self.fd,));
+                let _ = self.event_loop.call_method1(py, "remove_reader", (self.fd,));
                 if self.writing {
-                    let _ = self
-                        .event_loop
-                        .call_method1(py, "remove_writer", (self.fd,));
+                    let _ = self.event_loop.call_method1(py, "remove_writer", (self.fd,));
                 }
             }
             self.writing = false;
@@ -420,10 +400,7 @@ impl Connection {
     }
 
     /// Run `f` with the connection borrowed, then deliver results and callbacks.
-    fn drive(
-        slf: &Bound<'_, Self>,
-        f: impl FnOnce(&mut Self, Python<'_>, &mut Outbox) -> PyResult<()>,
-    ) {
+    fn drive(slf: &Bound<'_, Self>, f: impl FnOnce(&mut Self, Python<'_>, &mut Outbox) -> PyResult<()>) {
         let py = slf.py();
         let mut out = Outbox::default();
         {
@@ -579,13 +556,9 @@ impl Connection {
         seq_of_params: &Bound<'_, PyAny>,
     ) -> PyResult<PyObject> {
         self.check_ready(py)?;
-        let collector = self.statements.write_many(
-            py,
-            &self.registry,
-            &mut self.session,
-            sql,
-            seq_of_params,
-        )?;
+        let collector =
+            self.statements
+                .write_many(py, &self.registry, &mut self.session, sql, seq_of_params)?;
         self.enqueue(py, collector)
     }
 
@@ -652,11 +625,7 @@ impl Connection {
                 let _ = t.send(this.session.output()); // best effort: the server also copes with EOF
             }
             this.on_lost = None;
-            this.lose(
-                py,
-                errors::interface_error(py, "connection already closed"),
-                out,
-            );
+            this.lose(py, errors::interface_error(py, "connection already closed"), out);
             Ok(())
         });
     }

@@ -115,20 +115,13 @@ impl ConnParams {
 /// or None for "not given") against the real environment.
 #[pyfunction]
 #[pyo3(signature = (dsn, kwargs))]
-fn parse_conninfo(
-    py: Python<'_>,
-    dsn: Option<&str>,
-    kwargs: &Bound<'_, PyDict>,
-) -> PyResult<ConnParams> {
+fn parse_conninfo(py: Python<'_>, dsn: Option<&str>, kwargs: &Bound<'_, PyDict>) -> PyResult<ConnParams> {
     let mut pairs: Vec<(String, Option<String>)> = Vec::with_capacity(kwargs.len());
     for (k, v) in kwargs.iter() {
         let key = k
             .downcast::<PyString>()
             .map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "connection keyword must be a str, got {}",
-                    k.get_type()
-                ))
+                PyTypeError::new_err(format!("connection keyword must be a str, got {}", k.get_type()))
             })?
             .to_str()?
             .to_owned();
@@ -140,10 +133,7 @@ fn parse_conninfo(
         };
         pairs.push((key, value));
     }
-    let borrowed: Vec<(&str, Option<&str>)> = pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_deref()))
-        .collect();
+    let borrowed: Vec<(&str, Option<&str>)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
     let env = process_env(py);
     let info = py
         .allow_threads(|| resolve(dsn, &borrowed, &env))

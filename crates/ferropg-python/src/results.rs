@@ -7,9 +7,7 @@
 use crate::codecs::{column_sizes, Decoder, TypeRegistry};
 use crate::errors;
 use fallible_iterator::FallibleIterator;
-use ferropg_core::protocol::{
-    parse_command_tag, DataRowBody, ErrorFields, Message, RowDescriptionBody,
-};
+use ferropg_core::protocol::{parse_command_tag, DataRowBody, ErrorFields, Message, RowDescriptionBody};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use std::sync::{Arc, Mutex};
@@ -244,12 +242,7 @@ impl Collector {
         Reply::Nothing
     }
 
-    fn on_row_description(
-        &mut self,
-        py: Python<'_>,
-        reg: &TypeRegistry,
-        body: &RowDescriptionBody,
-    ) {
+    fn on_row_description(&mut self, py: Python<'_>, reg: &TypeRegistry, body: &RowDescriptionBody) {
         self.rows.clear();
         let Collect::Rows { slot } = &self.kind else {
             return;
@@ -272,12 +265,7 @@ impl Collector {
         }
     }
 
-    fn on_data_row(
-        &mut self,
-        py: Python<'_>,
-        reg: &TypeRegistry,
-        body: &DataRowBody,
-    ) -> PyResult<()> {
+    fn on_data_row(&mut self, py: Python<'_>, reg: &TypeRegistry, body: &DataRowBody) -> PyResult<()> {
         let Some(shape) = &self.shape else {
             return Err(malformed(py, "DataRow without RowDescription"));
         };
@@ -295,13 +283,9 @@ impl Collector {
             });
         }
         if values.len() != shape.decoders.len() {
-            return Err(malformed(
-                py,
-                "DataRow has fewer columns than its RowDescription",
-            ));
+            return Err(malformed(py, "DataRow has fewer columns than its RowDescription"));
         }
-        self.rows
-            .push(PyTuple::new(py, values)?.into_any().unbind());
+        self.rows.push(PyTuple::new(py, values)?.into_any().unbind());
         Ok(())
     }
 

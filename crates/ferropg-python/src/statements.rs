@@ -88,10 +88,7 @@ impl StatementCache {
         let entry = self.entry(py, sql, params.is_some())?;
         let stmt = &entry.statement;
         if stmt.statement_count() == 0 {
-            return Err(errors::programming_error(
-                py,
-                "can't execute an empty query",
-            ));
+            return Err(errors::programming_error(py, "can't execute an empty query"));
         }
         let shape = entry.shape.clone();
         let Some(params) = params else {
@@ -102,9 +99,7 @@ impl StatementCache {
                     shape,
                 }
             } else {
-                Route::Simple {
-                    sql: sql.to_owned(),
-                }
+                Route::Simple { sql: sql.to_owned() }
             });
         };
         let values = gather(py, stmt, params)?;
@@ -159,8 +154,7 @@ impl StatementCache {
             sets.push(gather(py, stmt, &params?)?);
         }
         let mark = session.output().len();
-        let written = if sets.iter().any(|values| needs_literal(stmt, values))
-            || stmt.statement_count() != 1
+        let written = if sets.iter().any(|values| needs_literal(stmt, values)) || stmt.statement_count() != 1
         {
             let mut texts = Vec::with_capacity(sets.len());
             for values in &sets {
@@ -242,11 +236,7 @@ fn write_extended(
 }
 
 /// One Parse per change of parameter types, a Bind/Execute per set, one Sync.
-fn write_batch(
-    session: &mut Session,
-    sql: &str,
-    sets: &[EncodedParams],
-) -> Result<(), ProtocolError> {
+fn write_batch(session: &mut Session, sql: &str, sets: &[EncodedParams]) -> Result<(), ProtocolError> {
     let mut parsed: Option<&[u32]> = None;
     for set in sets {
         if parsed != Some(set.oids.as_slice()) {

@@ -3,9 +3,7 @@
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{
-    ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -29,19 +27,10 @@ fn home_file(name: &str) -> Option<PathBuf> {
 }
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let data = std::fs::read(path).map_err(|e| {
-        format!(
-            "could not read certificate file \"{}\": {e}",
-            path.display()
-        )
-    })?;
+    let data = std::fs::read(path)
+        .map_err(|e| format!("could not read certificate file \"{}\": {e}", path.display()))?;
     let certs: Result<Vec<_>, _> = rustls_pemfile::certs(&mut data.as_slice()).collect();
-    let certs = certs.map_err(|e| {
-        format!(
-            "could not parse certificate file \"{}\": {e}",
-            path.display()
-        )
-    })?;
+    let certs = certs.map_err(|e| format!("could not parse certificate file \"{}\": {e}", path.display()))?;
     if certs.is_empty() {
         return Err(format!("no certificate found in \"{}\"", path.display()));
     }
@@ -49,19 +38,10 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
 }
 
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    let data = std::fs::read(path).map_err(|e| {
-        format!(
-            "could not read private key file \"{}\": {e}",
-            path.display()
-        )
-    })?;
+    let data = std::fs::read(path)
+        .map_err(|e| format!("could not read private key file \"{}\": {e}", path.display()))?;
     rustls_pemfile::private_key(&mut data.as_slice())
-        .map_err(|e| {
-            format!(
-                "could not parse private key file \"{}\": {e}",
-                path.display()
-            )
-        })?
+        .map_err(|e| format!("could not parse private key file \"{}\": {e}", path.display()))?
         .ok_or_else(|| format!("no private key found in \"{}\"", path.display()))
 }
 
@@ -96,12 +76,10 @@ pub fn client_connection(settings: &TlsSettings<'_>) -> Result<ClientConnection,
     let builder = match settings.sslmode {
         "verify-full" => builder.with_root_certificates(root_store(settings)?),
         "verify-ca" => {
-            let inner = WebPkiServerVerifier::builder_with_provider(
-                Arc::new(root_store(settings)?),
-                provider(),
-            )
-            .build()
-            .map_err(|e| e.to_string())?;
+            let inner =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(root_store(settings)?), provider())
+                    .build()
+                    .map_err(|e| e.to_string())?;
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(ChainOnly(inner)))

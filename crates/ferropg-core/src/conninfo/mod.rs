@@ -85,9 +85,7 @@ impl Host {
     /// The socket file for a Unix host: `<dir>/.s.PGSQL.<port>`.
     pub fn socket_path(&self) -> Option<String> {
         match self {
-            Host::Unix { dir, port } => {
-                Some(format!("{}/.s.PGSQL.{port}", dir.trim_end_matches('/')))
-            }
+            Host::Unix { dir, port } => Some(format!("{}/.s.PGSQL.{port}", dir.trim_end_matches('/'))),
             Host::Tcp { .. } => None,
         }
     }
@@ -158,20 +156,14 @@ impl Env {
     /// caller to fill (it needs `getpwuid`, which this pure crate cannot call);
     /// `$USER`/`$LOGNAME` stand in until then.
     pub fn from_process() -> Env {
-        let vars: HashMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("PG"))
-            .collect();
+        let vars: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("PG")).collect();
         let home = std::env::var_os("HOME")
             .filter(|h| !h.is_empty())
             .map(PathBuf::from);
         let os_user = ["USER", "LOGNAME"]
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
-        Env {
-            vars,
-            home,
-            os_user,
-        }
+        Env { vars, home, os_user }
     }
 
     fn var(&self, name: &str) -> Option<&str> {
@@ -210,10 +202,7 @@ pub struct ConnInfo {
 impl ConnInfo {
     /// The StartupMessage parameters, in the order libpq sends them.
     pub fn startup_params(&self) -> Vec<(&'static str, String)> {
-        let mut params = vec![
-            ("user", self.user.clone()),
-            ("database", self.dbname.clone()),
-        ];
+        let mut params = vec![("user", self.user.clone()), ("database", self.dbname.clone())];
         let app = self
             .application_name
             .clone()

@@ -143,7 +143,6 @@ fn read_value(s: &str, mut i: usize) -> Result<(String, usize), ConnInfoError> {
         }
     }
     // Only ASCII bytes were dropped, so whole UTF-8 sequences remain.
-    let value = String::from_utf8(out)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let value = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     Ok((value, i))
 }

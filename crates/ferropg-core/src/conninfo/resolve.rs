@@ -4,9 +4,7 @@ use std::time::Duration;
 
 use super::keywords::{self as kw, KEYWORDS};
 use super::parse::{is_c_space, parse_dsn, RawOptions};
-use super::{
-    quote, ChannelBinding, ConnInfo, ConnInfoError, Env, Host, LoadBalanceHosts, Passfile,
-};
+use super::{quote, ChannelBinding, ConnInfo, ConnInfoError, Env, Host, LoadBalanceHosts, Passfile};
 use super::{SslMode, TargetSessionAttrs, DEFAULT_PORT, DEFAULT_SOCKET_DIR};
 
 /// Resolve `dsn` and psycopg2-style keyword arguments (`None` = not given;
@@ -46,11 +44,7 @@ fn normalize_kwargs<'a>(
     if has("database") && has("dbname") {
         return Err(ConnInfoError::DatabaseAndDbname);
     }
-    let mut out: Vec<_> = kwargs
-        .iter()
-        .filter(|(k, _)| *k != "database")
-        .copied()
-        .collect();
+    let mut out: Vec<_> = kwargs.iter().filter(|(k, _)| *k != "database").copied().collect();
     if let Some((_, v)) = kwargs.iter().find(|(k, _)| *k == "database") {
         out.push(("dbname", *v));
     }
@@ -79,9 +73,11 @@ fn masked_dsn(dsn: Option<&str>, kwargs: &[(&str, Option<&str>)]) -> Result<Stri
     if parsed.get(kw::PASSWORD).is_none() {
         return Ok(given);
     }
-    Ok(quote::join(parsed.iter().map(|(k, v)| {
-        (k, if k == "password" { "xxx" } else { v })
-    })))
+    Ok(quote::join(
+        parsed
+            .iter()
+            .map(|(k, v)| (k, if k == "password" { "xxx" } else { v })),
+    ))
 }
 
 fn build(raw: RawOptions, env: &Env, masked_dsn: String) -> Result<ConnInfo, ConnInfoError> {
@@ -124,12 +120,8 @@ fn build(raw: RawOptions, env: &Env, masked_dsn: String) -> Result<ConnInfo, Con
         connect_timeout: connect_timeout(raw.get(kw::CONNECT_TIMEOUT))?,
         application_name: given(kw::APPLICATION_NAME),
         options: nonempty(kw::OPTIONS),
-        target_session_attrs: TargetSessionAttrs::parse(
-            raw.get(kw::TARGET_SESSION_ATTRS).unwrap_or("any"),
-        )?,
-        load_balance_hosts: LoadBalanceHosts::parse(
-            raw.get(kw::LOAD_BALANCE_HOSTS).unwrap_or("disable"),
-        )?,
+        target_session_attrs: TargetSessionAttrs::parse(raw.get(kw::TARGET_SESSION_ATTRS).unwrap_or("any"))?,
+        load_balance_hosts: LoadBalanceHosts::parse(raw.get(kw::LOAD_BALANCE_HOSTS).unwrap_or("disable"))?,
         client_encoding: nonempty(kw::CLIENT_ENCODING),
         raw,
         masked_dsn,

@@ -43,10 +43,7 @@ fn s(v: &str) -> String {
 
 #[test]
 fn keyword_value_quoting_and_escapes() {
-    assert_eq!(
-        raw("host='a b' port=1"),
-        [("host", s("a b")), ("port", s("1"))]
-    );
+    assert_eq!(raw("host='a b' port=1"), [("host", s("a b")), ("port", s("1"))]);
     assert_eq!(raw(r"host='a\'b'"), [("host", s("a'b"))]);
     assert_eq!(raw(r"host=a\ b"), [("host", s("a b"))]);
     assert_eq!(raw(r"host=a\"), [("host", s("a"))]);
@@ -61,10 +58,7 @@ fn keyword_value_quoting_and_escapes() {
 
 #[test]
 fn keyword_value_errors_use_libpq_words() {
-    assert_eq!(
-        err("foo"),
-        r#"missing "=" after "foo" in connection info string"#
-    );
+    assert_eq!(err("foo"), r#"missing "=" after "foo" in connection info string"#);
     assert_eq!(
         err("host=a port"),
         r#"missing "=" after "port" in connection info string"#
@@ -80,10 +74,7 @@ fn keyword_value_errors_use_libpq_words() {
         "unterminated quoted string in connection info string"
     );
     assert_eq!(err("tty=x"), r#"invalid connection option "tty""#);
-    assert_eq!(
-        err("host=a\0"),
-        "connection info string contains a NUL character"
-    );
+    assert_eq!(err("host=a\0"), "connection info string contains a NUL character");
 }
 
 #[test]
@@ -146,10 +137,7 @@ fn uri_userinfo_hosts_path_query() {
         [("dbname", s("db")), ("host", s("h1,h2")), ("port", s(",1"))]
     );
     assert_eq!(raw("postgresql://u@"), [("user", s("u"))]);
-    assert_eq!(
-        raw("postgresql://u:@h"),
-        [("user", s("u")), ("host", s("h"))]
-    );
+    assert_eq!(raw("postgresql://u:@h"), [("user", s("u")), ("host", s("h"))]);
     assert_eq!(
         raw("postgresql://h:/db?"),
         [("dbname", s("db")), ("host", s("h"))]
@@ -437,10 +425,7 @@ fn every_documented_env_var_is_read() {
     // A password was given, so the passfile is not consulted at all.
     assert_eq!(ci.passfile, None);
     let ci = resolve(None, &[], &env(&[("PGPASSFILE", "/nonexistent/pgpass")])).unwrap();
-    assert_eq!(
-        ci.passfile.unwrap().path,
-        PathBuf::from("/nonexistent/pgpass")
-    );
+    assert_eq!(ci.passfile.unwrap().path, PathBuf::from("/nonexistent/pgpass"));
 }
 
 #[test]
@@ -499,11 +484,7 @@ fn masked_dsn_matches_psycopg2() {
     assert_eq!(
         m(
             Some("postgresql://u@h/db?sslmode=require"),
-            &[
-                ("user", Some("x")),
-                ("database", Some("d")),
-                ("port", Some("5"))
-            ]
+            &[("user", Some("x")), ("database", Some("d")), ("port", Some("5"))]
         ),
         "user=x dbname=d host=h sslmode=require port=5"
     );
@@ -546,15 +527,9 @@ fn password_for_uses_passfile_per_host() {
         "/p".as_ref(),
         "# comment\nlocalhost:5432:db:u:localpw\nh1:5433:*:u:h1pw\n*:*:*:u:any\\:pw\\\\x\n",
     );
-    let mut ci =
-        info("host=h1,h2,/var/run/postgresql,/tmp port=5433,5432,5432,5432 user=u dbname=db");
+    let mut ci = info("host=h1,h2,/var/run/postgresql,/tmp port=5433,5432,5432,5432 user=u dbname=db");
     ci.passfile = Some(pf);
-    let pw: Vec<_> = ci
-        .hosts
-        .clone()
-        .iter()
-        .map(|h| ci.password_for(h))
-        .collect();
+    let pw: Vec<_> = ci.hosts.clone().iter().map(|h| ci.password_for(h)).collect();
     assert_eq!(
         pw,
         [
@@ -565,13 +540,7 @@ fn password_for_uses_passfile_per_host() {
         ]
     );
     ci.password = Some(s(""));
-    assert_eq!(
-        ci.password_for(&Host::new("h1", 5433)).as_deref(),
-        Some("h1pw")
-    );
+    assert_eq!(ci.password_for(&Host::new("h1", 5433)).as_deref(), Some("h1pw"));
     ci.password = Some(s("given"));
-    assert_eq!(
-        ci.password_for(&Host::new("h1", 5433)).as_deref(),
-        Some("given")
-    );
+    assert_eq!(ci.password_for(&Host::new("h1", 5433)).as_deref(), Some("given"));
 }

@@ -50,11 +50,7 @@ fn parse_userinfo(rest: &str, opts: &mut RawOptions) -> Result<usize, ConnInfoEr
 
 /// The comma-separated `host[:port]` list starting at byte `start` of `uri`.
 /// Returns the end offset and the byte that ended the list (`/`, `?` or none).
-fn parse_hosts(
-    uri: &str,
-    start: usize,
-    opts: &mut RawOptions,
-) -> Result<(usize, Option<u8>), ConnInfoError> {
+fn parse_hosts(uri: &str, start: usize, opts: &mut RawOptions) -> Result<(usize, Option<u8>), ConnInfoError> {
     let b = uri.as_bytes();
     let (mut hosts, mut ports) = (String::new(), String::new());
     let mut p = start;
@@ -123,9 +119,7 @@ fn parse_query(query: &str, opts: &mut RawOptions) -> Result<(), ConnInfoError> 
         rest = next;
         let (key, value) = match param.split_once('=') {
             None => return Err(ConnInfoError::UriMissingSeparator(param.into())),
-            Some((k, v)) if v.contains('=') => {
-                return Err(ConnInfoError::UriExtraSeparator(k.into()))
-            }
+            Some((k, v)) if v.contains('=') => return Err(ConnInfoError::UriExtraSeparator(k.into())),
             Some(kv) => kv,
         };
         let key = decode(key, false)?;

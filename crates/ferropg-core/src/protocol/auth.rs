@@ -16,7 +16,9 @@ pub struct Credentials {
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the password.
-        f.debug_struct("Credentials").field("user", &self.user).finish_non_exhaustive()
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
     }
 }
 
@@ -29,7 +31,11 @@ pub(super) struct Authenticator {
 
 impl Authenticator {
     pub(super) fn new(credentials: Credentials) -> Self {
-        Authenticator { credentials, scram: None, scram_finished: false }
+        Authenticator {
+            credentials,
+            scram: None,
+            scram_finished: false,
+        }
     }
 
     fn password(&self, method: &str) -> Result<&[u8], ProtocolError> {
@@ -71,18 +77,20 @@ impl Authenticator {
                 Ok(())
             }
             Message::AuthenticationSaslContinue(body) => {
-                let scram = self.scram.as_mut().ok_or_else(|| {
-                    ProtocolError::malformed("SASLContinue without a SASL exchange")
-                })?;
+                let scram = self
+                    .scram
+                    .as_mut()
+                    .ok_or_else(|| ProtocolError::malformed("SASLContinue without a SASL exchange"))?;
                 scram
                     .update(body.data())
                     .map_err(|e| ProtocolError::Authentication(format!("SCRAM exchange failed: {e}")))?;
                 frontend::sasl_response(scram.message(), out).map_err(ProtocolError::from_io)
             }
             Message::AuthenticationSaslFinal(body) => {
-                let scram = self.scram.as_mut().ok_or_else(|| {
-                    ProtocolError::malformed("SASLFinal without a SASL exchange")
-                })?;
+                let scram = self
+                    .scram
+                    .as_mut()
+                    .ok_or_else(|| ProtocolError::malformed("SASLFinal without a SASL exchange"))?;
                 scram.finish(body.data()).map_err(|e| {
                     ProtocolError::Authentication(format!("the server's SCRAM signature is invalid: {e}"))
                 })?;

@@ -22,7 +22,10 @@ impl ErrorFields {
     }
 
     pub fn get(&self, code: u8) -> Option<&str> {
-        self.fields.iter().find(|(c, _)| *c == code).map(|(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn sqlstate(&self) -> &str {
@@ -52,7 +55,10 @@ pub enum ProtocolError {
     #[error("malformed server data: {0}")]
     Malformed(String),
     #[error("unexpected {message} from the server {context}")]
-    Unexpected { message: &'static str, context: &'static str },
+    Unexpected {
+        message: &'static str,
+        context: &'static str,
+    },
     /// An ErrorResponse during startup/authentication (the connection fails).
     #[error("{0}")]
     Server(ErrorFields),
@@ -77,6 +83,9 @@ impl ProtocolError {
     }
 
     pub(crate) fn unexpected(message: &Message, context: &'static str) -> Self {
-        ProtocolError::Unexpected { message: super::message_name(message), context }
+        ProtocolError::Unexpected {
+            message: super::message_name(message),
+            context,
+        }
     }
 }

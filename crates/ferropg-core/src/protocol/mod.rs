@@ -54,9 +54,16 @@ pub enum Event {
     ReadyForQuery(TransactionStatus),
     /// Startup finished: authenticated and ready for the first request.
     Connected,
-    ParameterStatus { name: String, value: String },
+    ParameterStatus {
+        name: String,
+        value: String,
+    },
     Notice(ErrorFields),
-    Notification { pid: i32, channel: String, payload: String },
+    Notification {
+        pid: i32,
+        channel: String,
+        payload: String,
+    },
     /// An ErrorResponse while no request is in flight (e.g. FATAL on termination).
     UnsolicitedError(ErrorFields),
 }
@@ -88,8 +95,7 @@ impl Session {
         // Startup parameters cannot contain NUL (the conninfo layer rejects them), so
         // encoding cannot fail; an error here would only mean a bug upstream.
         let params = startup_params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        frontend::startup_message(params, &mut out)
-            .expect("startup parameters were validated by conninfo");
+        frontend::startup_message(params, &mut out).expect("startup parameters were validated by conninfo");
         Session {
             phase: Phase::Authenticating,
             auth: auth::Authenticator::new(credentials),
@@ -230,9 +236,9 @@ impl Session {
     fn handle_ready(&mut self, message: Message) -> Result<Option<Event>, ProtocolError> {
         if self.pending_syncs == 0 {
             return match message {
-                Message::ErrorResponse(body) => Ok(Some(Event::UnsolicitedError(
-                    ErrorFields::from_wire(body.fields())?,
-                ))),
+                Message::ErrorResponse(body) => Ok(Some(Event::UnsolicitedError(ErrorFields::from_wire(
+                    body.fields(),
+                )?))),
                 other => Err(ProtocolError::unexpected(&other, "while no request was sent")),
             };
         }
@@ -254,9 +260,7 @@ impl Session {
             | Message::AuthenticationKerberosV5
             | Message::AuthenticationScmCredential
             | Message::AuthenticationSspi
-            | Message::BackendKeyData(_) => {
-                Err(ProtocolError::unexpected(&message, "after startup"))
-            }
+            | Message::BackendKeyData(_) => Err(ProtocolError::unexpected(&message, "after startup")),
             other => Ok(Some(Event::Response(other))),
         }
     }

@@ -23,13 +23,23 @@ fn nul_error(what: &str) -> ProtocolError {
 
 impl Session {
     /// Parse into `statement` ("" = the unnamed statement).
-    pub fn write_parse(&mut self, statement: &str, sql: &str, param_oids: &[u32]) -> Result<(), ProtocolError> {
+    pub fn write_parse(
+        &mut self,
+        statement: &str,
+        sql: &str,
+        param_oids: &[u32],
+    ) -> Result<(), ProtocolError> {
         let buf = self.request_buffer()?;
         frontend::parse(statement, sql, param_oids.iter().copied(), buf).map_err(|_| nul_error("the query"))
     }
 
     /// Bind the unnamed portal to `statement` with `params`.
-    pub fn write_bind(&mut self, statement: &str, params: &[Param<'_>], result_formats: &[i16]) -> Result<(), ProtocolError> {
+    pub fn write_bind(
+        &mut self,
+        statement: &str,
+        params: &[Param<'_>],
+        result_formats: &[i16],
+    ) -> Result<(), ProtocolError> {
         let buf = self.request_buffer()?;
         bind_params(buf, statement, params, result_formats)
     }
@@ -99,11 +109,19 @@ pub fn bind_params(
         }
         None => Ok(IsNull::Yes),
     };
-    frontend::bind("", statement, formats, params.iter(), serialize, result_formats.iter().copied(), buf)
-        .map_err(|e| match e {
-            frontend::BindError::Conversion(e) => ProtocolError::InvalidRequest(e.to_string()),
-            frontend::BindError::Serialization(e) => ProtocolError::InvalidRequest(e.to_string()),
-        })
+    frontend::bind(
+        "",
+        statement,
+        formats,
+        params.iter(),
+        serialize,
+        result_formats.iter().copied(),
+        buf,
+    )
+    .map_err(|e| match e {
+        frontend::BindError::Conversion(e) => ProtocolError::InvalidRequest(e.to_string()),
+        frontend::BindError::Serialization(e) => ProtocolError::InvalidRequest(e.to_string()),
+    })
 }
 
 /// The 16-byte CancelRequest for a session, sent on a separate connection.

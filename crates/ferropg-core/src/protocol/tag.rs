@@ -13,10 +13,14 @@ pub fn parse_command_tag(tag: &str) -> TagCounts {
     let verb = words.next().unwrap_or("");
     let rest: Vec<&str> = words.collect();
     match (verb, rest.as_slice()) {
-        ("INSERT", [oid, rows]) => TagCounts { rows: rows.parse().ok(), oid: oid.parse().unwrap_or(0) },
-        ("SELECT" | "UPDATE" | "DELETE" | "MERGE" | "FETCH" | "MOVE" | "COPY", [rows]) => {
-            TagCounts { rows: rows.parse().ok(), oid: 0 }
-        }
+        ("INSERT", [oid, rows]) => TagCounts {
+            rows: rows.parse().ok(),
+            oid: oid.parse().unwrap_or(0),
+        },
+        ("SELECT" | "UPDATE" | "DELETE" | "MERGE" | "FETCH" | "MOVE" | "COPY", [rows]) => TagCounts {
+            rows: rows.parse().ok(),
+            oid: 0,
+        },
         _ => TagCounts { rows: None, oid: 0 },
     }
 }
@@ -27,12 +31,45 @@ mod tests {
 
     #[test]
     fn counts() {
-        assert_eq!(parse_command_tag("INSERT 0 5"), TagCounts { rows: Some(5), oid: 0 });
-        assert_eq!(parse_command_tag("INSERT 1234 1"), TagCounts { rows: Some(1), oid: 1234 });
-        assert_eq!(parse_command_tag("SELECT 3"), TagCounts { rows: Some(3), oid: 0 });
-        assert_eq!(parse_command_tag("UPDATE 0"), TagCounts { rows: Some(0), oid: 0 });
-        assert_eq!(parse_command_tag("MOVE 2"), TagCounts { rows: Some(2), oid: 0 });
-        assert_eq!(parse_command_tag("CREATE TABLE"), TagCounts { rows: None, oid: 0 });
+        assert_eq!(
+            parse_command_tag("INSERT 0 5"),
+            TagCounts {
+                rows: Some(5),
+                oid: 0
+            }
+        );
+        assert_eq!(
+            parse_command_tag("INSERT 1234 1"),
+            TagCounts {
+                rows: Some(1),
+                oid: 1234
+            }
+        );
+        assert_eq!(
+            parse_command_tag("SELECT 3"),
+            TagCounts {
+                rows: Some(3),
+                oid: 0
+            }
+        );
+        assert_eq!(
+            parse_command_tag("UPDATE 0"),
+            TagCounts {
+                rows: Some(0),
+                oid: 0
+            }
+        );
+        assert_eq!(
+            parse_command_tag("MOVE 2"),
+            TagCounts {
+                rows: Some(2),
+                oid: 0
+            }
+        );
+        assert_eq!(
+            parse_command_tag("CREATE TABLE"),
+            TagCounts { rows: None, oid: 0 }
+        );
         assert_eq!(parse_command_tag("SET"), TagCounts { rows: None, oid: 0 });
         assert_eq!(parse_command_tag(""), TagCounts { rows: None, oid: 0 });
         assert_eq!(parse_command_tag("SELECT x"), TagCounts { rows: None, oid: 0 });

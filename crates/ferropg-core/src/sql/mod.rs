@@ -76,7 +76,9 @@ pub enum SqlError {
         pos: usize,
     },
     /// A `%` (or `%(name)`) at the very end of the text.
-    #[error("incomplete placeholder {placeholder:?} at byte {pos}: the text ends before the format character")]
+    #[error(
+        "incomplete placeholder {placeholder:?} at byte {pos}: the text ends before the format character"
+    )]
     IncompletePlaceholder { placeholder: String, pos: usize },
     /// `%(` with no `)` before the next `%` or the end.
     #[error("incomplete placeholder: '%(' without ')' in {placeholder:?} at byte {pos}")]
@@ -100,10 +102,7 @@ pub enum SqlError {
     CountMismatch { placeholders: usize, given: usize },
     /// Interpolation got positional literals for `%(name)s` placeholders or the reverse.
     #[error("the statement uses {expected} placeholders but {given} parameters were given")]
-    StyleMismatch {
-        expected: ParamStyle,
-        given: ParamStyle,
-    },
+    StyleMismatch { expected: ParamStyle, given: ParamStyle },
     /// A string value with a NUL character (psycopg2's exact message).
     #[error("A string literal cannot contain NUL (0x00) characters.")]
     NulInString,

@@ -223,13 +223,7 @@ impl<'a> Builder<'a> {
             return Err(err);
         }
         self.flush(self.sql.len());
-        Ok((
-            self.server,
-            self.template,
-            self.holes,
-            self.params,
-            self.style,
-        ))
+        Ok((self.server, self.template, self.holes, self.params, self.style))
     }
 }
 
@@ -244,11 +238,7 @@ pub(crate) fn fill<S: AsRef<str>>(stmt: &Statement, literals: &[S]) -> Result<St
             given: literals.len(),
         });
     }
-    let extra: usize = stmt
-        .holes
-        .iter()
-        .map(|h| literals[h.param].as_ref().len())
-        .sum();
+    let extra: usize = stmt.holes.iter().map(|h| literals[h.param].as_ref().len()).sum();
     let mut out = String::with_capacity(stmt.template.len() + extra);
     let mut done = 0;
     for hole in &stmt.holes {

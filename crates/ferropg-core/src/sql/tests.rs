@@ -316,24 +316,14 @@ fn glued_placeholders_go_literal() {
     ] {
         assert!(!bindable(sql), "{sql:?}");
     }
-    for sql in [
-        "select (%s)",
-        "select %s::int",
-        "select -%s",
-        "select %s,%s",
-    ] {
+    for sql in ["select (%s)", "select %s::int", "select -%s", "select %s,%s"] {
         assert!(bindable(sql), "{sql:?}");
     }
 }
 
 #[test]
 fn unterminated_quotes_do_not_fail() {
-    for sql in [
-        "select 'abc",
-        "select \"abc",
-        "select $$ abc",
-        "select E'\\",
-    ] {
+    for sql in ["select 'abc", "select \"abc", "select $$ abc", "select E'\\"] {
         let s = analyze(sql, false, true).unwrap();
         assert_eq!(s.statement_count(), 1, "{sql:?}");
     }
@@ -417,9 +407,7 @@ fn bindable_needs_a_parameter_taking_keyword() {
 fn without_placeholders_any_single_statement_binds() {
     assert!(conv("set search_path = public").is_bindable());
     assert!(analyze("notify x", false, true).unwrap().is_bindable());
-    assert!(!analyze("select 1; select 2", false, true)
-        .unwrap()
-        .is_bindable());
+    assert!(!analyze("select 1; select 2", false, true).unwrap().is_bindable());
     assert!(!analyze("", false, true).unwrap().is_bindable());
 }
 
@@ -440,11 +428,7 @@ fn copy_detection() {
 
 #[test]
 fn interpolate_positional_everywhere() {
-    let out = interpolate(
-        "select '%s' -- %s\n",
-        &Literals::Positional(&["'a'", "'b'"]),
-    )
-    .unwrap();
+    let out = interpolate("select '%s' -- %s\n", &Literals::Positional(&["'a'", "'b'"])).unwrap();
     assert_eq!(out, "select ''a'' -- 'b'\n");
     let out = interpolate("select %s%s", &Literals::Positional(&["'a'", "'b'"])).unwrap();
     assert_eq!(out, "select 'a''b'");
@@ -509,10 +493,7 @@ fn quote_string_forms() {
     assert_eq!(quote_string("é\n%s", true).unwrap(), "'é\n%s'");
     assert_eq!(quote_string("abc", false).unwrap(), "E'abc'");
     assert_eq!(quote_string("it's", false).unwrap(), "E'it''s'");
-    assert_eq!(
-        quote_string("back\\slash", false).unwrap(),
-        "E'back\\\\slash'"
-    );
+    assert_eq!(quote_string("back\\slash", false).unwrap(), "E'back\\\\slash'");
     assert_eq!(quote_string("both'\\", false).unwrap(), "E'both''\\\\'");
     assert_eq!(quote_string("", false).unwrap(), "E''");
     let err = quote_string("a\0b", true).unwrap_err();
@@ -525,10 +506,7 @@ fn quote_string_forms() {
 #[test]
 fn quote_bytea_forms() {
     assert_eq!(quote_bytea(b"", true), "'\\x'::bytea");
-    assert_eq!(
-        quote_bytea(b"\x00\x01ab\\'", true),
-        "'\\x000161625c27'::bytea"
-    );
+    assert_eq!(quote_bytea(b"\x00\x01ab\\'", true), "'\\x000161625c27'::bytea");
     assert_eq!(quote_bytea(b"\xff", true), "'\\xff'::bytea");
     assert_eq!(quote_bytea(b"", false), "E'\\\\x'::bytea");
     assert_eq!(quote_bytea(b"xy", false), "E'\\\\x7879'::bytea");

@@ -3,9 +3,7 @@
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use super::{
-    be, decode_binary as elem_binary, decode_text as elem_text, malformed, Kind, TypeRegistry,
-};
+use super::{be, decode_binary as elem_binary, decode_text as elem_text, malformed, Kind, TypeRegistry};
 
 /// PostgreSQL's MAXDIM.
 const MAX_DIMS: usize = 6;
@@ -68,9 +66,7 @@ fn binary_level(
             items.push(py.None());
             continue;
         }
-        let end = at
-            .checked_add(n as usize)
-            .ok_or_else(|| bad("element length"))?;
+        let end = at.checked_add(n as usize).ok_or_else(|| bad("element length"))?;
         let bytes = raw.get(*at..end).ok_or_else(|| bad("truncated element"))?;
         *at = end;
         items.push(elem_binary(py, reg, kind, bytes)?);
@@ -143,12 +139,7 @@ fn level(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<Vec<Nod
     }
 }
 
-pub(crate) fn decode_text(
-    py: Python<'_>,
-    reg: &TypeRegistry,
-    kind: Kind,
-    raw: &[u8],
-) -> PyResult<PyObject> {
+pub(crate) fn decode_text(py: Python<'_>, reg: &TypeRegistry, kind: Kind, raw: &[u8]) -> PyResult<PyObject> {
     let s = std::str::from_utf8(raw).map_err(|_| malformed(py, "array", "invalid UTF-8"))?;
     let nodes = parse_text(s).ok_or_else(|| malformed(py, "array", s))?;
     to_list(py, reg, kind, nodes)

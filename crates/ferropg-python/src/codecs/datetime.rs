@@ -32,11 +32,7 @@ impl Zone {
             return Zone::Utc;
         }
         if let Some(west) = posix_fixed_offset(name) {
-            return if west == 0 {
-                Zone::Utc
-            } else {
-                Zone::Fixed(-west)
-            };
+            return if west == 0 { Zone::Utc } else { Zone::Fixed(-west) };
         }
         match zoneinfo_cls.bind(py).call1((name,)) {
             Ok(z) => Zone::Iana(z.unbind()),
@@ -150,11 +146,7 @@ pub(crate) fn py_datetime(
     Ok(dt.into_any().unbind())
 }
 
-pub(crate) fn py_time(
-    py: Python<'_>,
-    usecs: i64,
-    tz: Option<&Bound<'_, PyTzInfo>>,
-) -> PyResult<PyObject> {
+pub(crate) fn py_time(py: Python<'_>, usecs: i64, tz: Option<&Bound<'_, PyTzInfo>>) -> PyResult<PyObject> {
     // 24:00:00 is a valid PostgreSQL time; psycopg2 gives midnight for it.
     let tod = usecs.rem_euclid(USECS_PER_DAY);
     let secs = tod / USECS_PER_SEC;
@@ -242,11 +234,7 @@ pub(crate) fn timestamp_binary(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject>
     }
 }
 
-pub(crate) fn timestamptz_binary(
-    py: Python<'_>,
-    reg: &TypeRegistry,
-    raw: &[u8],
-) -> PyResult<PyObject> {
+pub(crate) fn timestamptz_binary(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyResult<PyObject> {
     let us = match unix_usecs(py, "timestamp with time zone", raw)? {
         Ok(us) => us,
         Err(positive) => return datetime_max(py, positive, Some(&reg.tz_for_offset(py, 0)?)),
@@ -259,9 +247,7 @@ pub(crate) fn timestamptz_binary(
             return Err(malformed(
                 py,
                 "timestamp with time zone",
-                &format!(
-                    "binary value in time zone {name:?}, which Python's zoneinfo cannot resolve"
-                ),
+                &format!("binary value in time zone {name:?}, which Python's zoneinfo cannot resolve"),
             ))
         }
     };
@@ -290,19 +276,10 @@ pub(crate) fn interval_parts(months: i64, days: i64, usecs: i64) -> Option<(i32,
         return None;
     }
     let rest = total.rem_euclid(day_us) as i64;
-    Some((
-        d,
-        (rest / USECS_PER_SEC) as i32,
-        (rest % USECS_PER_SEC) as i32,
-    ))
+    Some((d, (rest / USECS_PER_SEC) as i32, (rest % USECS_PER_SEC) as i32))
 }
 
-pub(crate) fn py_interval(
-    py: Python<'_>,
-    months: i64,
-    days: i64,
-    usecs: i64,
-) -> PyResult<PyObject> {
+pub(crate) fn py_interval(py: Python<'_>, months: i64, days: i64, usecs: i64) -> PyResult<PyObject> {
     let (d, s, us) = interval_parts(months, days, usecs)
         .ok_or_else(|| PyOverflowError::new_err("interval out of range for datetime.timedelta"))?;
     Ok(PyDelta::new(py, d, s, us, false)?.into_any().unbind())

@@ -4,8 +4,8 @@
 use pyo3::prelude::*;
 
 use super::datetime::{
-    date_max, datetime_max, days_from_civil, py_date, py_datetime, py_interval, py_time,
-    USECS_PER_DAY, USECS_PER_SEC,
+    date_max, datetime_max, days_from_civil, py_date, py_datetime, py_interval, py_time, USECS_PER_DAY,
+    USECS_PER_SEC,
 };
 use super::{malformed, TypeRegistry};
 
@@ -133,20 +133,11 @@ pub(crate) fn date_text(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject> {
     py_date(py, days_from_civil(year, m, d))
 }
 
-pub(crate) fn time_text(
-    py: Python<'_>,
-    reg: &TypeRegistry,
-    raw: &[u8],
-    with_tz: bool,
-) -> PyResult<PyObject> {
+pub(crate) fn time_text(py: Python<'_>, reg: &TypeRegistry, raw: &[u8], with_tz: bool) -> PyResult<PyObject> {
     let bad = || {
         malformed(
             py,
-            if with_tz {
-                "time with time zone"
-            } else {
-                "time"
-            },
+            if with_tz { "time with time zone" } else { "time" },
             &String::from_utf8_lossy(raw),
         )
     };
@@ -202,11 +193,7 @@ pub(crate) fn timestamp_text(
         _ => return Err(bad()),
     };
     let year = year_of(y, bc)?;
-    py_datetime(
-        py,
-        days_from_civil(year, m, d) * USECS_PER_DAY + tod,
-        tz.as_ref(),
-    )
+    py_datetime(py, days_from_civil(year, m, d) * USECS_PER_DAY + tod, tz.as_ref())
 }
 
 /// (months, days, microseconds) of an interval in IntervalStyle postgres, e.g.
@@ -292,10 +279,7 @@ mod tests {
         let p = parse_interval("1 mon -00:00:01").unwrap();
         assert_eq!(interval_parts(p.0, p.1, p.2), Some((29, 86399, 0)));
         assert_eq!(parse_interval("00:00:00"), Some((0, 0, 0)));
-        assert_eq!(
-            parse_interval("100:00:00").unwrap().2,
-            360_000 * USECS_PER_SEC
-        );
+        assert_eq!(parse_interval("100:00:00").unwrap().2, 360_000 * USECS_PER_SEC);
         assert!(interval_parts(178_000_000 * 12, 0, 0).is_none());
         assert!(parse_interval("1 fortnight").is_none());
     }

@@ -3,8 +3,8 @@
 //! type has a binary input, in text otherwise.
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDate, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict,
-    PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTime, PyTimeAccess, PyTzInfoAccess,
+    PyBool, PyByteArray, PyBytes, PyDate, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyFloat,
+    PyInt, PyList, PyMemoryView, PyString, PyTime, PyTimeAccess, PyTzInfoAccess,
 };
 
 use super::datetime::{days_from_civil, PG_EPOCH_DAYS, USECS_PER_DAY, USECS_PER_SEC};
@@ -94,9 +94,7 @@ pub(crate) fn adapt(
         return Ok(Value::Bool(b.is_true()));
     }
     if obj.is_instance_of::<PyString>() {
-        return Ok(Value::Text(
-            obj.downcast::<PyString>()?.to_str()?.to_owned(),
-        ));
+        return Ok(Value::Text(obj.downcast::<PyString>()?.to_str()?.to_owned()));
     }
     if obj.is_instance_of::<PyInt>() {
         return Ok(match obj.extract::<i64>() {
@@ -132,17 +130,11 @@ pub(crate) fn adapt(
         return adapt_datetime(dt);
     }
     if let Ok(d) = obj.downcast::<PyDate>() {
-        let days =
-            days_from_civil(i64::from(d.get_year()), d.get_month(), d.get_day()) - PG_EPOCH_DAYS;
+        let days = days_from_civil(i64::from(d.get_year()), d.get_month(), d.get_day()) - PG_EPOCH_DAYS;
         return Ok(Value::Date(days as i32));
     }
     if let Ok(t) = obj.downcast::<PyTime>() {
-        let us = time_usecs(
-            t.get_hour(),
-            t.get_minute(),
-            t.get_second(),
-            t.get_microsecond(),
-        );
+        let us = time_usecs(t.get_hour(), t.get_minute(), t.get_second(), t.get_microsecond());
         return Ok(match offset_seconds(obj)? {
             Some(east) if t.get_tzinfo().is_some() => Value::TimeTz(us, east),
             _ => Value::Time(us),
@@ -173,9 +165,7 @@ pub(crate) fn adapt(
         if obj.is_instance(json.bind(py))? {
             let adapted = obj.getattr("adapted")?;
             let text = obj.call_method1("dumps", (adapted,))?;
-            return Ok(Value::Json(
-                text.downcast::<PyString>()?.to_str()?.to_owned(),
-            ));
+            return Ok(Value::Json(text.downcast::<PyString>()?.to_str()?.to_owned()));
         }
     }
     if let Ok(dict) = obj.downcast::<PyDict>() {
@@ -227,8 +217,7 @@ fn offset_seconds(obj: &Bound<'_, PyAny>) -> PyResult<Option<i32>> {
 }
 
 fn adapt_datetime(dt: &Bound<'_, PyDateTime>) -> PyResult<Value> {
-    let days =
-        days_from_civil(i64::from(dt.get_year()), dt.get_month(), dt.get_day()) - PG_EPOCH_DAYS;
+    let days = days_from_civil(i64::from(dt.get_year()), dt.get_month(), dt.get_day()) - PG_EPOCH_DAYS;
     let tod = time_usecs(
         dt.get_hour(),
         dt.get_minute(),
@@ -248,9 +237,7 @@ fn adapt_datetime(dt: &Bound<'_, PyDateTime>) -> PyResult<Value> {
 fn adapt_hstore(py: Python<'_>, dict: &Bound<'_, PyDict>, suffix: &str) -> PyResult<Value> {
     let mut pairs = Vec::with_capacity(dict.len());
     for (k, v) in dict.iter() {
-        let key = k
-            .downcast::<PyString>()
-            .map_err(|_| cant_adapt(py, &k, suffix))?;
+        let key = k.downcast::<PyString>().map_err(|_| cant_adapt(py, &k, suffix))?;
         let value = if v.is_none() {
             None
         } else {

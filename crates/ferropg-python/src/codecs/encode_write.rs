@@ -186,13 +186,9 @@ fn scalar_text(v: &Value) -> String {
         Value::Int4(i) => i.to_string(),
         Value::Int8(i) => i.to_string(),
         Value::Float(f) if f.is_nan() => "NaN".into(),
-        Value::Float(f) if f.is_infinite() => {
-            if *f > 0.0 { "Infinity" } else { "-Infinity" }.into()
-        }
+        Value::Float(f) if f.is_infinite() => if *f > 0.0 { "Infinity" } else { "-Infinity" }.into(),
         Value::Float(f) => f.to_string(),
-        Value::Numeric(s) | Value::Json(s) | Value::TimestampTzText(s) | Value::Text(s) => {
-            s.clone()
-        }
+        Value::Numeric(s) | Value::Json(s) | Value::TimestampTzText(s) | Value::Text(s) => s.clone(),
         Value::Hstore(pairs) => hstore::encode_text(pairs),
         Value::Bool(b) => if *b { "t" } else { "f" }.into(),
         other => format!("{other:?}"),
@@ -213,10 +209,7 @@ fn shape(
         Some(_) => {}
         None => dims.push(items.len()),
     }
-    let nested = items
-        .iter()
-        .filter(|v| matches!(v, Value::Array(_)))
-        .count();
+    let nested = items.iter().filter(|v| matches!(v, Value::Array(_))).count();
     if nested != 0 && nested != items.len() {
         return Err("multidimensional lists cannot mix sublists and single values".into());
     }
@@ -226,9 +219,8 @@ fn shape(
         } else if let Some(e) = elem_of(v) {
             *elem = Some(match *elem {
                 None => e,
-                Some(prev) => unify(prev, e).ok_or_else(|| {
-                    format!("list elements of incompatible types ({prev:?} and {e:?})")
-                })?,
+                Some(prev) => unify(prev, e)
+                    .ok_or_else(|| format!("list elements of incompatible types ({prev:?} and {e:?})"))?,
             });
         }
     }
@@ -244,8 +236,7 @@ fn write_array(
 ) -> PyResult<(Oid, i16)> {
     let mut dims = Vec::new();
     let mut elem = None;
-    shape(items, &mut dims, 0, &mut elem)
-        .map_err(|e| programming_error(py, format!("{e}{suffix}")))?;
+    shape(items, &mut dims, 0, &mut elem).map_err(|e| programming_error(py, format!("{e}{suffix}")))?;
     if dims.len() > 6 {
         return Err(programming_error(
             py,

@@ -27,11 +27,7 @@ pub(crate) fn decode_binary(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject> {
         let len = read_i32(*at)?;
         *at += 4;
         if len < 0 {
-            return if nullable {
-                Ok(None)
-            } else {
-                Err(bad("NULL key"))
-            };
+            return if nullable { Ok(None) } else { Err(bad("NULL key")) };
         }
         let end = at
             .checked_add(len as usize)
@@ -44,10 +40,7 @@ pub(crate) fn decode_binary(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject> {
     for _ in 0..count.max(0) {
         let k = read_str(&mut at, false)?;
         let v = read_str(&mut at, true)?;
-        dict.set_item(
-            text_or_none(py, k.as_deref()),
-            text_or_none(py, v.as_deref()),
-        )?;
+        dict.set_item(text_or_none(py, k.as_deref()), text_or_none(py, v.as_deref()))?;
     }
     if at != raw.len() {
         return Err(bad("trailing bytes"));

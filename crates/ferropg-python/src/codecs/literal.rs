@@ -1,8 +1,8 @@
 //! psycopg2 2.9's literal (mogrify) form of a Python value, for the client-side path.
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDate, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyFloat,
-    PyInt, PyList, PyMemoryView, PyString, PyTime, PyTuple,
+    PyBool, PyByteArray, PyBytes, PyDate, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyFloat, PyInt, PyList,
+    PyMemoryView, PyString, PyTime, PyTuple,
 };
 
 use super::encode::{decimal_text, json_class};
@@ -11,11 +11,7 @@ use ferropg_core::sql::{quote_bytea, quote_string};
 
 /// psycopg2's literal for one value, e.g. `'it''s'`, `'\x00ff'::bytea`, `ARRAY[1,2]`,
 /// `(1, 2)`, `NULL`, `true`. Unadaptable values raise `can't adapt type 'X'`.
-pub fn quote_literal(
-    py: Python<'_>,
-    reg: &TypeRegistry,
-    value: &Bound<'_, PyAny>,
-) -> PyResult<String> {
+pub fn quote_literal(py: Python<'_>, reg: &TypeRegistry, value: &Bound<'_, PyAny>) -> PyResult<String> {
     if value.is_none() {
         return Ok("NULL".into());
     }
@@ -180,11 +176,7 @@ fn list_literal(py: Python<'_>, reg: &TypeRegistry, list: &Bound<'_, PyList>) ->
 }
 
 /// psycopg2's HstoreAdapter (server 9.0+): `hstore(ARRAY[keys], ARRAY[values])`.
-fn hstore_literal(
-    py: Python<'_>,
-    reg: &TypeRegistry,
-    dict: &Bound<'_, PyDict>,
-) -> PyResult<String> {
+fn hstore_literal(py: Python<'_>, reg: &TypeRegistry, dict: &Bound<'_, PyDict>) -> PyResult<String> {
     if dict.is_empty() {
         return Ok("''::hstore".into());
     }

@@ -83,9 +83,7 @@ pub(crate) fn decode_binary(
     raw: &[u8],
 ) -> PyResult<PyObject> {
     match kind {
-        Kind::Bool | Kind::Int2 | Kind::Int4 | Kind::Int8 | Kind::Oid => {
-            numeric::int_binary(py, kind, raw)
-        }
+        Kind::Bool | Kind::Int2 | Kind::Int4 | Kind::Int8 | Kind::Oid => numeric::int_binary(py, kind, raw),
         Kind::Float4 | Kind::Float8 => numeric::float_binary(py, kind, raw),
         Kind::Numeric => numeric::numeric_binary(py, reg, raw),
         Kind::Text => text::text(py, raw),
@@ -104,12 +102,7 @@ pub(crate) fn decode_binary(
     }
 }
 
-pub(crate) fn decode_text(
-    py: Python<'_>,
-    reg: &TypeRegistry,
-    kind: Kind,
-    raw: &[u8],
-) -> PyResult<PyObject> {
+pub(crate) fn decode_text(py: Python<'_>, reg: &TypeRegistry, kind: Kind, raw: &[u8]) -> PyResult<PyObject> {
     match kind {
         Kind::Bool => numeric::bool_text(py, raw),
         Kind::Int2 | Kind::Int4 | Kind::Int8 | Kind::Oid => numeric::int_text(py, kind, raw),
@@ -133,11 +126,7 @@ pub(crate) fn decode_text(
 ///
 /// psycopg2 takes the size from the RowDescription when fixed, else from the typmod
 /// (less its 4-byte header when positive); numeric packs precision and scale in the typmod.
-pub fn column_sizes(
-    oid: Oid,
-    type_size: i16,
-    typmod: i32,
-) -> (Option<i32>, Option<i32>, Option<i32>) {
+pub fn column_sizes(oid: Oid, type_size: i16, typmod: i32) -> (Option<i32>, Option<i32>, Option<i32>) {
     let fmod = if typmod > 0 { typmod - 4 } else { typmod };
     if oid == NUMERIC {
         let precision = (fmod >> 16) & 0xFFFF;

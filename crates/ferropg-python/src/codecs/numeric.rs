@@ -35,9 +35,7 @@ pub(crate) fn int_binary(py: Python<'_>, kind: Kind, raw: &[u8]) -> PyResult<PyO
         }
         Kind::Int2 => {
             exact(2)?;
-            i16::from_be_bytes([raw[0], raw[1]])
-                .into_pyobject(py)?
-                .into_any()
+            i16::from_be_bytes([raw[0], raw[1]]).into_pyobject(py)?.into_any()
         }
         Kind::Int4 => {
             exact(4)?;
@@ -80,9 +78,7 @@ pub(crate) fn int_text(py: Python<'_>, kind: Kind, raw: &[u8]) -> PyResult<PyObj
 
 pub(crate) fn float_binary(py: Python<'_>, kind: Kind, raw: &[u8]) -> PyResult<PyObject> {
     let v = match (kind, raw.len()) {
-        (Kind::Float4, 4) => {
-            f32_as_text_value(f32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]))
-        }
+        (Kind::Float4, 4) => f32_as_text_value(f32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]])),
         (Kind::Float8, 8) => match be::<8>(raw, 0) {
             Some(b) => f64::from_be_bytes(b),
             None => return Err(malformed(py, kind_name(kind), "short")),
@@ -107,9 +103,7 @@ pub(crate) fn float_text(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject> {
         "NaN" => f64::NAN,
         "Infinity" => f64::INFINITY,
         "-Infinity" => f64::NEG_INFINITY,
-        _ => s
-            .parse()
-            .map_err(|_| malformed(py, "double precision", s))?,
+        _ => s.parse().map_err(|_| malformed(py, "double precision", s))?,
     };
     Ok(PyFloat::new(py, v).into_any().unbind())
 }
@@ -132,11 +126,7 @@ const NUMERIC_NINF: u16 = 0xF000;
 /// The server's text form of a binary numeric: base-10000 digits with a weight (power of
 /// 10000 of the first digit) and a display scale (decimal digits after the point).
 pub(crate) fn numeric_binary_to_string(raw: &[u8]) -> Result<String, &'static str> {
-    let field = |at: usize| {
-        be::<2>(raw, at)
-            .map(u16::from_be_bytes)
-            .ok_or("truncated header")
-    };
+    let field = |at: usize| be::<2>(raw, at).map(u16::from_be_bytes).ok_or("truncated header");
     let ndigits = usize::from(field(0)?);
     let weight = i64::from(field(2)? as i16);
     let sign = field(4)?;
@@ -221,14 +211,8 @@ mod tests {
             numeric_binary_to_string(&enc(2, 1, NUMERIC_NEG, 2, &[1, 2345])).unwrap(),
             "-12345.00"
         );
-        assert_eq!(
-            numeric_binary_to_string(&enc(0, 0, 0, 0, &[])).unwrap(),
-            "0"
-        );
-        assert_eq!(
-            numeric_binary_to_string(&enc(0, 0, 0, 2, &[])).unwrap(),
-            "0.00"
-        );
+        assert_eq!(numeric_binary_to_string(&enc(0, 0, 0, 0, &[])).unwrap(), "0");
+        assert_eq!(numeric_binary_to_string(&enc(0, 0, 0, 2, &[])).unwrap(), "0.00");
         assert_eq!(
             numeric_binary_to_string(&enc(0, 0, NUMERIC_NAN, 0, &[])).unwrap(),
             "NaN"

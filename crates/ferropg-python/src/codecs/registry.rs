@@ -31,12 +31,7 @@ pub struct TypeRegistry {
 impl TypeRegistry {
     /// `enable_json` is accepted for aiopg's signature but changes nothing: psycopg2
     /// registers its json/jsonb typecasters globally, so aiopg decodes json either way.
-    pub fn new(
-        py: Python<'_>,
-        _enable_json: bool,
-        enable_hstore: bool,
-        enable_uuid: bool,
-    ) -> PyResult<Self> {
+    pub fn new(py: Python<'_>, _enable_json: bool, enable_hstore: bool, enable_uuid: bool) -> PyResult<Self> {
         let datetime = py.import("datetime")?;
         Ok(TypeRegistry {
             enable_hstore,
@@ -99,11 +94,7 @@ impl TypeRegistry {
     /// Resolves once per result column per statement, then used for every row.
     pub fn decoder(&self, oid: Oid, binary: bool) -> Decoder {
         match self.classify(oid) {
-            Some((kind, array)) => Decoder {
-                kind,
-                array,
-                binary,
-            },
+            Some((kind, array)) => Decoder { kind, array, binary },
             // Unknown types are requested as text and returned as str, as psycopg2 does.
             None => Decoder {
                 kind: Kind::Text,
@@ -168,11 +159,7 @@ impl TypeRegistry {
     }
 
     /// The shared `datetime.timezone` for a UTC offset in seconds.
-    pub(crate) fn tz_for_offset<'py>(
-        &self,
-        py: Python<'py>,
-        seconds: i32,
-    ) -> PyResult<Bound<'py, PyTzInfo>> {
+    pub(crate) fn tz_for_offset<'py>(&self, py: Python<'py>, seconds: i32) -> PyResult<Bound<'py, PyTzInfo>> {
         if let Ok(cache) = self.offsets.lock() {
             if let Some(tz) = cache.get(&seconds) {
                 return Ok(tz.bind(py).clone());

@@ -44,9 +44,6 @@ mod tests {
         let mut b = [0u8; 16];
         b[15] = 1;
         b[0] = 0xab;
-        assert_eq!(
-            super::uuid_string(&b),
-            "ab000000-0000-0000-0000-000000000001"
-        );
+        assert_eq!(super::uuid_string(&b), "ab000000-0000-0000-0000-000000000001");
     }
 }
