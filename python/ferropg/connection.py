@@ -8,6 +8,7 @@ authentication and all protocol work on the same event loop.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import socket
 import sys
@@ -148,8 +149,8 @@ async def _open_one(
 
     async def attempt() -> Any:
         sock = await open_socket(loop, host, port)
-        host_params = params.with_password_for(host, port)
-        native = _native.Connection(sock.detach(), host_params, loop, host=host, **native_kw)
+        # the engine looks the password up in the passfile for this host itself
+        native = _native.Connection(sock.detach(), params, loop, host=host, port=port, **native_kw)
         try:
             await native.startup()
         except BaseException:
@@ -224,8 +225,8 @@ def _describe_server(host: str, port: int) -> str:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return "timeout expired"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno)  # asyncio's own strerror also repeats the address
     return str(exc).strip() or type(exc).__name__
 
 

@@ -67,6 +67,7 @@ class Cursor:
         self._statusmessage: Optional[str] = None
         self._lastrowid: Optional[int] = None
         self._query: Optional[bytes] = None
+        self._query_src: Optional[tuple[str, Any]] = None  # (sql, params) for `query`
         # named cursors only
         self._declared = False
         self._began = False  # we sent BEGIN for it, so close() ends that transaction
@@ -86,7 +87,7 @@ class Cursor:
         except BaseException:
             self._fail(operation, parameters)
             raise
-        self._take(result)
+        self._take(result, operation, parameters)
 
     async def executemany(
         self, operation: str, seq_of_parameters: Iterable[Any], *, timeout: Optional[float] = None
@@ -115,7 +116,7 @@ class Cursor:
         self._rowcount = result.rowcount
         self._statusmessage = result.statusmessage
         self._lastrowid = result.lastrowid
-        self._query = result.query
+        self._set_query(operation, seq[-1])  # psycopg2 shows the last run
 
     async def callproc(
         self, procname: str, parameters: Any = None, *, timeout: Optional[float] = None
@@ -140,7 +141,7 @@ class Cursor:
         except BaseException:
             self._fail(sql, params)
             raise
-        self._take(result)
+        self._take(result, sql, params)
         return parameters
 
     def mogrify(self, operation: str, parameters: Any = None) -> bytes:
@@ -163,15 +164,21 @@ class Cursor:
         if self._closed or self._conn.closed:
             raise InterfaceError("cursor already closed")
 
-    def _take(self, result: Any) -> None:
+    def _take(self, result: Any, sql: str, params: Any) -> None:
         self._rows = result.rows
         self._pos = 0
         self._raw_desc = result.description
-        self._rowcount = result.rowcount
+        # psycopg2 counts the rows of any row-returning result, even when the command
+        # tag carries no count (SHOW, FETCH in a function, ...)
+        self._rowcount = result.rowcount if result.description is None else len(result.rows)
         self._statusmessage = result.statusmessage
         self._lastrowid = result.lastrowid
-        if result.query is not None:
-            self._query = result.query
+        self._set_query(sql, params)
+
+    def _set_query(self, sql: str, params: Any) -> None:
+        # `query` is rendered on first read: most callers never look at it.
+        self._query = None
+        self._query_src = (sql, params)
 
     def _reset(self) -> None:
         self._rows = []
@@ -183,10 +190,7 @@ class Cursor:
     def _fail(self, sql: str, params: Any) -> None:
         """After a failed statement: no results, and `query` shows what was attempted."""
         self._reset()
-        try:
-            self._query = self._conn._native.mogrify(sql, params)
-        except Exception:
-            self._query = None
+        self._set_query(sql, params)
 
     # -- results -----------------------------------------------------------------------
 
@@ -289,7 +293,7 @@ class Cursor:
                 conn._chain_cleanup(_quietly(conn, "ROLLBACK"))
             raise
         self._declared = True
-        self._take(result)
+        self._take(result, sql, parameters)
 
     async def _fetch_named(self, count: str) -> list[Any]:
         self._check_open()
@@ -435,6 +439,14 @@ class Cursor:
 
     @property
     def query(self) -> Optional[bytes]:
+        """The last statement sent, parameters as literals (bytes), or None before any."""
+        if self._query is None and self._query_src is not None:
+            sql, params = self._query_src
+            try:
+                self._query = self._conn._native.mogrify(sql, params)
+            except Exception:  # parameters that could not be adapted: show the bare text
+                self._query = sql.encode("utf-8", "replace")
+            self._query_src = None
         return self._query
 
     @property

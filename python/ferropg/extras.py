@@ -40,11 +40,8 @@ class Json:
         """psycopg2 adapter protocol; quoting needs no connection here."""
 
     def getquoted(self) -> bytes:
-        """The SQL literal psycopg2 would write for this value."""
-        text = self.dumps(self.adapted)
-        if "\\" in text:
-            return ("E'" + text.replace("\\", "\\\\").replace("'", "''") + "'").encode()
-        return ("'" + text.replace("'", "''") + "'").encode()
+        """The SQL literal psycopg2 would write for this value (standard-conforming quoting)."""
+        return ("'" + self.dumps(self.adapted).replace("'", "''") + "'").encode()
 
     def __str__(self) -> str:
         return self.getquoted().decode("utf-8", "replace")

@@ -1,0 +1,137 @@
+"""Timeouts, task cancellation, Connection.cancel() and a server that goes away."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+import ferropg
+from ferropg import errors, extensions
+
+
+async def _running_queries(dsn: str, pid: int) -> list[str]:
+    async with ferropg.connect(dsn) as watcher:
+        cur = await watcher.cursor()
+        await cur.execute("SELECT query FROM pg_stat_activity WHERE pid = %s AND state = 'active'", (pid,))
+        return [row[0] for row in await cur.fetchall()]
+
+
+async def test_execute_timeout_cancels_server_query(conn: Any, cur: Any, dsn: str) -> None:
+    pid = await conn.get_backend_pid()
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    with pytest.raises(asyncio.TimeoutError):
+        await cur.execute("SELECT pg_sleep(10)", timeout=0.3)
+    assert loop.time() - start < 2
+    # the next statement waits for the cancellation, then runs normally
+    await cur.execute("SELECT 42")
+    assert await cur.fetchone() == (42,)
+    assert await _running_queries(dsn, pid) == []
+    assert not conn.closed
+
+
+async def test_cursor_timeout_applies(conn: Any) -> None:
+    cur = await conn.cursor(timeout=0.2)
+    with pytest.raises(asyncio.TimeoutError):
+        await cur.execute("SELECT pg_sleep(5)")
+    await cur.execute("SELECT 'after'")
+    assert await cur.fetchone() == ("after",)
+    cur.close()
+
+
+async def test_connection_timeout_is_default_for_cursors(dsn: str) -> None:
+    async with ferropg.connect(dsn, timeout=0.3) as conn:
+        cur = await conn.cursor()
+        with pytest.raises(asyncio.TimeoutError):
+            await cur.execute("SELECT pg_sleep(5)")
+        await cur.execute("SELECT 1")
+        assert await cur.fetchone() == (1,)
+
+
+async def test_cancelled_task_leaves_connection_usable(conn: Any, cur: Any, dsn: str) -> None:
+    pid = await conn.get_backend_pid()
+    task = asyncio.ensure_future(cur.execute("SELECT pg_sleep(10)"))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await cur.execute("SELECT 'still here'")
+    assert await cur.fetchone() == ("still here",)
+    assert await _running_queries(dsn, pid) == []
+    assert await conn.get_transaction_status() == extensions.TRANSACTION_STATUS_IDLE
+
+
+async def test_cancelled_inside_transaction_keeps_the_session(conn: Any, cur: Any) -> None:
+    await cur.execute("BEGIN")
+    task = asyncio.ensure_future(cur.execute("SELECT pg_sleep(10)"))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # the cancelled statement aborted the caller's transaction, as on the server
+    with pytest.raises(errors.InFailedSqlTransaction):
+        await cur.execute("SELECT 1")
+    await cur.execute("ROLLBACK")
+    await cur.execute("SELECT 2")
+    assert await cur.fetchone() == (2,)
+
+
+async def test_connection_cancel_raises_query_canceled(conn: Any, cur: Any) -> None:
+    await conn.cancel()  # nothing runs: nothing happens
+    task = asyncio.ensure_future(cur.execute("SELECT pg_sleep(10)"))
+    await asyncio.sleep(0.2)
+    await conn.cancel()
+    with pytest.raises(extensions.QueryCanceledError) as info:
+        await task
+    assert isinstance(info.value, ferropg.OperationalError)
+    assert info.value.pgcode == "57014"
+    await cur.execute("SELECT 3")
+    assert await cur.fetchone() == (3,)
+
+
+async def test_terminated_backend_raises_operational_error(conn: Any, cur: Any, dsn: str) -> None:
+    pid = await conn.get_backend_pid()
+    await cur.execute("LISTEN going_away")
+    task = asyncio.ensure_future(cur.execute("SELECT pg_sleep(10)"))
+    await asyncio.sleep(0.2)
+    async with ferropg.connect(dsn) as killer:
+        kcur = await killer.cursor()
+        await kcur.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        assert await kcur.fetchone() == (True,)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    with pytest.raises(ferropg.OperationalError):
+        await asyncio.wait_for(task, 5)
+    assert loop.time() - start < 2
+    assert conn.closed
+    assert cur.closed
+    with pytest.raises(ferropg.InterfaceError):
+        await cur.execute("SELECT 1")
+    # the notifies queue reports the loss instead of waiting forever
+    with pytest.raises(ferropg.OperationalError):
+        await asyncio.wait_for(conn.notifies.get(), 5)
+
+
+async def test_terminated_while_idle_closes_and_fails_notifies(conn: Any, cur: Any, dsn: str) -> None:
+    pid = await conn.get_backend_pid()
+    await cur.execute("LISTEN idle_loss")
+    waiter = asyncio.ensure_future(conn.notifies.get())
+    async with ferropg.connect(dsn) as killer:
+        kcur = await killer.cursor()
+        await kcur.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(ferropg.Error):
+        await asyncio.wait_for(waiter, 5)
+    assert conn.closed
+
+
+async def test_close_fails_the_running_query(dsn: str) -> None:
+    conn = await ferropg.connect(dsn)
+    cur = await conn.cursor()
+    task = asyncio.ensure_future(cur.execute("SELECT pg_sleep(10)"))
+    await asyncio.sleep(0.1)
+    conn.close()
+    with pytest.raises(ferropg.Error):
+        await asyncio.wait_for(task, 5)
+    assert conn.closed
