@@ -223,6 +223,27 @@ impl Connection {
                         "malformed server data: ReadyForQuery with no request in flight",
                     )
                 })?;
+                // A named statement the server lost or invalidated: nothing ran, so run it
+                // again, unless other requests are queued behind it or a transaction is
+                // open (the failed Bind aborted it).
+                let idle = self.session.transaction_status() == TransactionStatus::Idle;
+                if let (Some(why), true, true) = (done.collector.retry(), idle, self.pending.is_empty()) {
+                    let (sql, params, slot) = done.collector.into_retry_parts();
+                    let route = self.statements.retry(why, sql, params, slot);
+                    match self.statements.write(py, &mut self.session, route) {
+                        Ok(collector) => self.pending.push_back(Pending {
+                            future: done.future,
+                            collector,
+                            type_lookup: false,
+                        }),
+                        Err(err) => {
+                            if let Some(future) = done.future {
+                                out.results.push((future, Err(err)));
+                            }
+                        }
+                    }
+                    return Ok(());
+                }
                 let outcome = done.collector.finish(py);
                 if done.type_lookup {
                     self.finish_type_lookup(py, outcome, out)?;
@@ -544,7 +565,7 @@ impl Connection {
         self.check_ready(py)?;
         let params = params.filter(|p| !p.is_none());
         let route = self.statements.route(py, &self.registry, sql, params)?;
-        let collector = route.write(py, &mut self.session)?;
+        let collector = self.statements.write(py, &mut self.session, route)?;
         self.enqueue(py, collector)
     }
 

@@ -4,12 +4,14 @@
 //! collector at the head of the connection's queue receives every response message,
 //! decodes rows straight into Python tuples and remembers the first error.
 
-use crate::codecs::{column_sizes, Decoder, TypeRegistry};
+use crate::codecs::{column_sizes, Decoder, EncodedParams, TypeRegistry};
 use crate::errors;
+use crate::statements::{Prepared, Retry};
 use fallible_iterator::FallibleIterator;
 use ferropg_core::protocol::{parse_command_tag, DataRowBody, ErrorFields, Message, RowDescriptionBody};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 /// The outcome of one execute(), as the Python cursor reads it.
@@ -82,6 +84,27 @@ impl Shape {
         })
     }
 
+    /// The same columns, decoded in the formats [`Shape::result_formats`] asks for:
+    /// what a named statement's later executions receive without a RowDescription.
+    fn binary_variant(&self, py: Python<'_>, reg: &TypeRegistry) -> Shape {
+        let columns: Vec<ColumnKey> = self
+            .columns
+            .iter()
+            .zip(&self.next_formats)
+            .map(|(c, &format)| ColumnKey { format, ..c.clone() })
+            .collect();
+        let decoders = columns
+            .iter()
+            .map(|c| reg.decoder(c.oid, c.format == 1))
+            .collect();
+        Shape {
+            columns,
+            decoders,
+            description: self.description.clone_ref(py),
+            next_formats: self.next_formats.clone(),
+        }
+    }
+
     fn matches(&self, body: &RowDescriptionBody) -> bool {
         let mut fields = body.fields();
         for col in &self.columns {
@@ -122,7 +145,7 @@ impl ShapeSlot {
     pub fn get(&self) -> Option<Arc<Shape>> {
         self.0.lock().ok().and_then(|s| s.clone())
     }
-    fn set(&self, shape: Arc<Shape>) {
+    pub fn set(&self, shape: Arc<Shape>) {
         if let Ok(mut slot) = self.0.lock() {
             *slot = Some(shape);
         }
@@ -152,6 +175,8 @@ pub struct Collector {
     statusmessage: Option<String>,
     lastrowid: u32,
     failure: Option<Failure>,
+    /// Set for executions of a named statement: what to record and what to retry with.
+    named: Option<(Arc<Prepared>, Option<EncodedParams>)>,
 }
 
 /// What the connection must do after a message.
@@ -172,7 +197,47 @@ impl Collector {
             statusmessage: None,
             lastrowid: 0,
             failure: None,
+            named: None,
         }
+    }
+
+    /// Rows arrive without a RowDescription (a described named statement).
+    pub fn with_shape(mut self, shape: Option<Arc<Shape>>) -> Self {
+        self.shape = shape;
+        self
+    }
+
+    pub fn for_named(mut self, prepared: Arc<Prepared>, params: Option<EncodedParams>) -> Self {
+        self.named = Some((prepared, params));
+        self
+    }
+
+    /// A named execution that failed before running, and may run again.
+    pub fn retry(&self) -> Option<Retry> {
+        self.named.as_ref()?;
+        let Some(Failure::Server(fields)) = &self.failure else {
+            return None;
+        };
+        match fields.sqlstate() {
+            "26000" => Some(Retry::Unnamed),
+            "0A000"
+                if fields
+                    .message()
+                    .contains("cached plan must not change result type") =>
+            {
+                Some(Retry::Reprepare)
+            }
+            _ => None,
+        }
+    }
+
+    /// The SQL, parameters and shape slot to run again with.
+    pub fn into_retry_parts(self) -> (String, Option<EncodedParams>, Arc<ShapeSlot>) {
+        let slot = match self.kind {
+            Collect::Rows { slot: Some(slot) } => slot,
+            _ => Arc::default(),
+        };
+        (self.query, self.named.and_then(|(_, params)| params), slot)
     }
 
     fn fail(&mut self, failure: Failure) {
@@ -183,7 +248,18 @@ impl Collector {
 
     pub fn on_message(&mut self, py: Python<'_>, reg: &TypeRegistry, message: Message) -> Reply {
         match message {
-            Message::RowDescription(body) => self.on_row_description(py, reg, &body),
+            Message::RowDescription(body) => {
+                self.on_row_description(py, reg, &body);
+                if let (Some((prepared, _)), Some(shape)) = (&self.named, &self.shape) {
+                    prepared.shape.set(Arc::new(shape.binary_variant(py, reg)));
+                    prepared.described.store(true, Ordering::Release);
+                }
+            }
+            Message::NoData => {
+                if let Some((prepared, _)) = &self.named {
+                    prepared.described.store(true, Ordering::Release);
+                }
+            }
             Message::DataRow(body) => {
                 if self.failure.is_none() && matches!(self.kind, Collect::Rows { .. }) {
                     if let Err(err) = self.on_data_row(py, reg, &body) {

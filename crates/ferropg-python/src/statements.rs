@@ -9,6 +9,7 @@ use ferropg_core::protocol::{Param, ProtocolError, Session};
 use ferropg_core::sql::{ParamRef, SqlError, Statement};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString, PyTuple};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// How many distinct SQL texts keep their analysis and row shape.
@@ -23,18 +24,47 @@ struct Entry {
 pub struct StatementCache {
     entries: Lru<(String, bool), Arc<Entry>>,
     standard_conforming_strings: bool,
+    /// Named server-side statements (`statement_cache_size` > 0), keyed by the SQL sent
+    /// and the parameter types.
+    prepared: Lru<(String, Vec<u32>), Arc<Prepared>>,
+    /// A random per-connection prefix: two clients sharing one server connection
+    /// through a pooler can never run each other's statements.
+    prefix: String,
+    counter: u64,
+    /// Evicted statements, closed on the server with the next request.
+    to_close: Vec<String>,
+}
+
+/// A statement prepared under a name on the server.
+pub struct Prepared {
+    name: String,
+    /// The row shape with binary formats, once the first execution described it.
+    pub shape: ShapeSlot,
+    /// The first execution finished describing (a statement may return no rows at all).
+    pub described: AtomicBool,
 }
 
 /// How one execute() goes to the server.
 pub enum Route {
-    /// Parse/Bind/Describe/Execute/Sync on the unnamed statement.
+    /// Parse/Bind/Describe/Execute/Sync, on the unnamed statement or a named one.
     Extended {
         sql: String,
         params: Option<EncodedParams>,
         shape: Arc<ShapeSlot>,
+        named: Option<Arc<Prepared>>,
     },
     /// A simple Query: several statements in one string.
     Simple { sql: String },
+}
+
+/// Why a failed named execution may run again (nothing ran: the Bind failed).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Retry {
+    /// "prepared statement does not exist": a pooler moved us to another server
+    /// connection; named statements cannot work here, use the unnamed one from now on.
+    Unnamed,
+    /// "cached plan must not change result type": the schema changed; prepare again.
+    Reprepare,
 }
 
 fn sql_error(py: Python<'_>, err: SqlError) -> PyErr {
@@ -42,10 +72,66 @@ fn sql_error(py: Python<'_>, err: SqlError) -> PyErr {
 }
 
 impl StatementCache {
-    pub fn new(_statement_cache_size: usize) -> Self {
+    pub fn new(statement_cache_size: usize) -> Self {
         StatementCache {
             entries: Lru::new(ANALYSIS_CACHE_SIZE),
             standard_conforming_strings: true,
+            prepared: Lru::new(statement_cache_size),
+            prefix: format!("_ferropg_{:08x}_", rand::random::<u32>()),
+            counter: 0,
+            to_close: Vec::new(),
+        }
+    }
+
+    /// The named statement for this SQL and parameter types, prepared or to prepare.
+    fn named(&mut self, sql: &str, oids: &[u32]) -> Option<Arc<Prepared>> {
+        if self.prepared.capacity() == 0 {
+            return None;
+        }
+        let key = (sql.to_owned(), oids.to_vec());
+        if let Some(p) = self.prepared.get(&key) {
+            return Some(p.clone());
+        }
+        self.counter += 1;
+        let prepared = Arc::new(Prepared {
+            name: format!("{}{}", self.prefix, self.counter),
+            shape: ShapeSlot::default(),
+            described: AtomicBool::new(false),
+        });
+        if let Some((_, evicted)) = self.prepared.insert(key, prepared.clone()) {
+            self.to_close.push(evicted.name.clone());
+        }
+        Some(prepared)
+    }
+
+    /// Forget a named statement that failed, and plan its second run.
+    pub fn retry(
+        &mut self,
+        why: Retry,
+        sql: String,
+        params: Option<EncodedParams>,
+        shape: Arc<ShapeSlot>,
+    ) -> Route {
+        let oids = params.as_ref().map(|p| p.oids.clone()).unwrap_or_default();
+        if let Some(old) = self.prepared.remove(&(sql.clone(), oids.clone())) {
+            if why == Retry::Reprepare {
+                self.to_close.push(old.name.clone());
+            }
+        }
+        let named = match why {
+            Retry::Unnamed => {
+                // Behind a transaction-mode pooler: stop naming statements for good.
+                self.prepared = Lru::new(0);
+                self.to_close.clear();
+                None
+            }
+            Retry::Reprepare => self.named(&sql, &oids),
+        };
+        Route::Extended {
+            sql,
+            params,
+            shape,
+            named,
         }
     }
 
@@ -93,10 +179,12 @@ impl StatementCache {
         let shape = entry.shape.clone();
         let Some(params) = params else {
             return Ok(if stmt.statement_count() == 1 {
+                let named = self.named(sql, &[]);
                 Route::Extended {
                     sql: sql.to_owned(),
                     params: None,
                     shape,
+                    named,
                 }
             } else {
                 Route::Simple { sql: sql.to_owned() }
@@ -110,6 +198,7 @@ impl StatementCache {
                     sql: text,
                     params: None,
                     shape,
+                    named: None,
                 }
             } else {
                 Route::Simple { sql: text }
@@ -117,10 +206,12 @@ impl StatementCache {
         }
         let names = param_names(stmt);
         let encoded = encode_params(py, reg, &values, names.as_deref())?;
+        let named = self.named(stmt.server_sql(), &encoded.oids);
         Ok(Route::Extended {
             sql: stmt.server_sql().to_owned(),
             params: Some(encoded),
             shape,
+            named,
         })
     }
 
@@ -181,19 +272,47 @@ impl StatementCache {
     }
 }
 
-impl Route {
-    /// Queue the messages; on failure nothing is left half-written.
-    pub fn write(self, py: Python<'_>, session: &mut Session) -> PyResult<Collector> {
+impl StatementCache {
+    /// Queue the messages of `route`; on failure nothing is left half-written.
+    pub fn write(&mut self, py: Python<'_>, session: &mut Session, route: Route) -> PyResult<Collector> {
         let mark = session.output().len();
-        let (written, collector) = match self {
+        let mut written = self.close_evicted(session);
+        let collector = match route {
             Route::Simple { sql } => {
-                let r = session.write_query(&sql);
-                (r, Collector::new(Collect::Rows { slot: None }, sql))
+                written = written.and_then(|_| session.write_query(&sql));
+                Collector::new(Collect::Rows { slot: None }, sql)
             }
-            Route::Extended { sql, params, shape } => {
-                let formats = shape.get().map(|s| s.result_formats()).unwrap_or_default();
-                let r = write_extended(session, &sql, params.as_ref(), &formats);
-                (r, Collector::new(Collect::Rows { slot: Some(shape) }, sql))
+            Route::Extended {
+                sql,
+                params,
+                shape,
+                named,
+            } => {
+                let described = named.as_ref().filter(|p| p.described.load(Ordering::Acquire));
+                let collector = match described {
+                    // Prepared and described: Bind/Execute only, rows in binary.
+                    Some(p) => {
+                        let known = p.shape.get();
+                        let formats = known.as_ref().map(|s| s.result_formats()).unwrap_or_default();
+                        written = written
+                            .and_then(|_| write_bound(session, &p.name, params.as_ref(), &formats, false));
+                        Collector::new(Collect::Rows { slot: None }, sql).with_shape(known)
+                    }
+                    None => {
+                        let name = named.as_ref().map_or("", |p| p.name.as_str());
+                        let formats = shape.get().map(|s| s.result_formats()).unwrap_or_default();
+                        written = written.and_then(|_| {
+                            let oids = params.as_ref().map_or(&[][..], |p| p.oids.as_slice());
+                            session.write_parse(name, &sql, oids)?;
+                            write_bound(session, name, params.as_ref(), &formats, true)
+                        });
+                        Collector::new(Collect::Rows { slot: Some(shape) }, sql)
+                    }
+                };
+                match named {
+                    Some(p) => collector.for_named(p, params),
+                    None => collector,
+                }
             }
         };
         if let Err(e) = written {
@@ -201,6 +320,13 @@ impl Route {
             return Err(errors::protocol_error(py, &e));
         }
         Ok(collector)
+    }
+
+    fn close_evicted(&mut self, session: &mut Session) -> Result<(), ProtocolError> {
+        for name in self.to_close.drain(..) {
+            session.write_close_statement(&name)?;
+        }
+        Ok(())
     }
 }
 
@@ -218,19 +344,19 @@ fn bound_params(encoded: &EncodedParams) -> Vec<Param<'_>> {
         .collect()
 }
 
-fn write_extended(
+/// Bind `statement` into the unnamed portal, (Describe,) Execute, Sync.
+fn write_bound(
     session: &mut Session,
-    sql: &str,
+    statement: &str,
     params: Option<&EncodedParams>,
     formats: &[i16],
+    describe: bool,
 ) -> Result<(), ProtocolError> {
-    let (oids, bound) = match params {
-        Some(p) => (p.oids.as_slice(), bound_params(p)),
-        None => (&[][..], Vec::new()),
-    };
-    session.write_parse("", sql, oids)?;
-    session.write_bind("", &bound, formats)?;
-    session.write_describe_portal()?;
+    let bound = params.map(bound_params).unwrap_or_default();
+    session.write_bind(statement, &bound, formats)?;
+    if describe {
+        session.write_describe_portal()?;
+    }
     session.write_execute()?;
     session.write_sync()
 }
