@@ -375,6 +375,9 @@ def test_uvloop_basic_select(dsn: str) -> None:
         async with ferropg.connect(dsn) as conn:
             assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
             async with conn.cursor() as cur:
+                # the cancel path (side connection, drain) on uvloop's sockets too
+                with pytest.raises(asyncio.TimeoutError):
+                    await cur.execute("SELECT pg_sleep(10)", timeout=0.2)
                 await cur.execute("SELECT %s + 1, 'x'", (41,))
                 return await cur.fetchall()
 

@@ -130,7 +130,15 @@ async def _open_session(
             except (OSError, asyncio.TimeoutError, Error) as exc:
                 failures.append(f"{_describe_server(host, port)} failed: {_reason(exc)}")
                 continue
-            refusal = await _check_session_attrs(native, wanted)
+            try:
+                refusal = await _check_session_attrs(native, wanted)
+            except Error as exc:
+                native.close()
+                failures.append(f"{_describe_server(host, port)} failed: {_reason(exc)}")
+                continue
+            except BaseException:  # timeout or cancellation: never leave the socket open
+                native.close()
+                raise
             if refusal is None:
                 return native, host, port
             native.close()
@@ -361,30 +369,31 @@ class Connection:
             self._in_flight = None
 
     async def _await_result(self, fut: asyncio.Future[Any], timeout: Optional[float]) -> Any:
-        # Our own outer future, not shield(): the engine's future is never cancelled by
-        # us, so it always completes by the engine's rules; a late result is dropped.
-        outer = self._loop.create_future()
-        fut.add_done_callback(lambda f: _relay(f, outer))
-        timer = None
-        if timeout is not None:
-            timer = self._loop.call_later(timeout, _expire, outer)
+        # The engine's future is awaited directly (one loop step less than a wrapper):
+        # the engine skips futures that are already done, so cancelling it on timeout or
+        # task cancellation only drops the late result.
+        if timeout is None:
+            try:
+                return await fut
+            except asyncio.CancelledError:
+                self._start_cleanup()
+                raise
+        deadline = _Deadline(fut)
+        timer = self._loop.call_later(timeout, deadline.expire)
         try:
-            return await outer
-        except asyncio.TimeoutError:
-            if not fut.done():
-                self._start_cleanup()
-            raise
+            return await fut
         except asyncio.CancelledError:
-            if not fut.done():
-                self._start_cleanup()
+            self._start_cleanup()
+            if deadline.expired:
+                raise asyncio.TimeoutError() from None
             raise
         finally:
-            if timer is not None:
-                timer.cancel()
+            timer.cancel()
 
     def _start_cleanup(self) -> None:
         """Cancel whatever runs on the server and drain it, in a task the connection owns."""
-        self._chain_cleanup(self._cancel_and_drain())
+        if self._native.busy:
+            self._chain_cleanup(self._cancel_and_drain())
 
     def _chain_cleanup(self, coro: Coroutine[Any, Any, None]) -> None:
         previous = self._cleanup
@@ -641,21 +650,16 @@ async def _after(previous: Optional[asyncio.Task[None]], coro: Coroutine[Any, An
     await coro
 
 
-def _relay(fut: asyncio.Future[Any], outer: asyncio.Future[Any]) -> None:
-    if outer.done():
-        if not fut.cancelled():
-            fut.exception()  # read it, so asyncio does not report it as never retrieved
-        return
-    if fut.cancelled():
-        outer.cancel()
-        return
-    exc = fut.exception()
-    if exc is not None:
-        outer.set_exception(exc)
-    else:
-        outer.set_result(fut.result())
+class _Deadline:
+    """Cancels a request's future when its timeout passes, remembering that it did."""
 
+    __slots__ = ("_fut", "expired")
 
-def _expire(outer: asyncio.Future[Any]) -> None:
-    if not outer.done():
-        outer.set_exception(asyncio.TimeoutError())
+    def __init__(self, fut: asyncio.Future[Any]) -> None:
+        self._fut = fut
+        self.expired = False
+
+    def expire(self) -> None:
+        if not self._fut.done():
+            self.expired = True
+            self._fut.cancel()
