@@ -301,9 +301,7 @@ async def test_startup_failure_is_operational_error(pg: Any) -> None:
         ("standby", False, "server is not in hot standby mode"),
     ],
 )
-async def test_target_session_attrs_on_a_primary(
-    pg: Any, attrs: str, ok: bool, reason: str | None
-) -> None:
+async def test_target_session_attrs_on_a_primary(pg: Any, attrs: str, ok: bool, reason: str | None) -> None:
     dsn = f"{pg.dsn} target_session_attrs={attrs}"
     if ok:
         async with ferropg.connect(dsn) as conn:
@@ -396,8 +394,17 @@ async def test_module_globals() -> None:
         f"{ferropg.version_info.major}.{ferropg.version_info.minor}"
     )
     assert ferropg.get_running_loop() is asyncio.get_running_loop()
-    for name in ("Error", "Warning", "InterfaceError", "DatabaseError", "DataError",
-                 "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
-                 "NotSupportedError"):
+    for name in (
+        "Error",
+        "Warning",
+        "InterfaceError",
+        "DatabaseError",
+        "DataError",
+        "OperationalError",
+        "IntegrityError",
+        "InternalError",
+        "ProgrammingError",
+        "NotSupportedError",
+    ):
         assert getattr(ferropg, name) is getattr(errors, name)
     assert issubclass(ferropg.ProgrammingError, ferropg.DatabaseError)

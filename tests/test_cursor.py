@@ -13,7 +13,11 @@ from ferropg import errors
 
 # Statements whose description/rowcount/statusmessage/query must equal psycopg2's.
 ORACLE_STATEMENTS: list[tuple[str, Any]] = [
-    ("SELECT 1 AS a, 2.5::numeric(10,2) AS b, 'x'::varchar(5) AS c, '2024-01-02 03:04:05+00'::timestamptz AS d", None),
+    (
+        "SELECT 1 AS a, 2.5::numeric(10,2) AS b, 'x'::varchar(5) AS c,"
+        " '2024-01-02 03:04:05+00'::timestamptz AS d",
+        None,
+    ),
     ("SELECT %s::int + %s AS total, %s AS label", (1, 2, "it's")),
     ("SELECT %(a)s::text AS a, %(b)s::float8 AS b", {"a": "x", "b": 1.5}),
     ("SELECT generate_series(1, 5) AS g", None),
@@ -40,9 +44,9 @@ async def test_results_match_psycopg2(cur: Any, dsn: str) -> None:
             await cur.execute(sql, params)
             ocur.execute(sql, params)
             assert cur.description == ocur.description, sql
-            assert [tuple(c) for c in cur.description or ()] == [
-                tuple(c) for c in ocur.description or ()
-            ], sql
+            assert [tuple(c) for c in cur.description or ()] == [tuple(c) for c in ocur.description or ()], (
+                sql
+            )
             assert cur.rowcount == ocur.rowcount, sql
             assert cur.statusmessage == ocur.statusmessage, sql
             assert cur.query == ocur.query, sql

