@@ -65,7 +65,6 @@ class Result:
     rowcount: int  # -1 when the statement reports none
     statusmessage: Optional[str]
     lastrowid: int
-    query: bytes  # the statement as psycopg2 would show it (literal form)
 
 class Connection:
     """One server connection on the caller's event loop.
