@@ -20,16 +20,12 @@ async def _running_queries(dsn: str, pid: int) -> list[str]:
 
 async def test_execute_timeout_cancels_server_query(conn: Any, cur: Any, dsn: str) -> None:
     pid = await conn.get_backend_pid()
-    loop = asyncio.get_running_loop()
-    start = loop.time()
     with pytest.raises(asyncio.TimeoutError):
-        await cur.execute("SELECT pg_sleep(10)", timeout=0.3)
-    assert loop.time() - start < 2
-    # the next statement waits for the cancellation, then runs normally: far sooner
-    # than the 10 s the sleep would have taken had the server not cancelled it
-    await cur.execute("SELECT 42")
+        await cur.execute("SELECT pg_sleep(600)", timeout=0.3)
+    # The next statement waits for the cancellation, then runs normally. Had the server
+    # not cancelled the sleep, it would wait 600 s: the liveness bound below fails first.
+    await asyncio.wait_for(cur.execute("SELECT 42"), 30)
     assert await cur.fetchone() == (42,)
-    assert loop.time() - start < 3
     assert await _running_queries(dsn, pid) == []
     assert not conn.closed
 
@@ -54,16 +50,14 @@ async def test_connection_timeout_is_default_for_cursors(dsn: str) -> None:
 
 async def test_cancelled_task_leaves_connection_usable(conn: Any, cur: Any, dsn: str) -> None:
     pid = await conn.get_backend_pid()
-    task = asyncio.ensure_future(cur.execute("SELECT pg_sleep(10)"))
+    task = asyncio.ensure_future(cur.execute("SELECT pg_sleep(600)"))
     await asyncio.sleep(0.2)
-    loop = asyncio.get_running_loop()
-    start = loop.time()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await cur.execute("SELECT 'still here'")
+    # Only a server-side cancel lets this run before the 600 s sleep ends.
+    await asyncio.wait_for(cur.execute("SELECT 'still here'"), 30)
     assert await cur.fetchone() == ("still here",)
-    assert loop.time() - start < 3  # pg_sleep(10) was cancelled on the server
     assert await _running_queries(dsn, pid) == []
     assert await conn.get_transaction_status() == extensions.TRANSACTION_STATUS_IDLE
 
@@ -105,11 +99,8 @@ async def test_terminated_backend_raises_operational_error(conn: Any, cur: Any, 
         kcur = await killer.cursor()
         await kcur.execute("SELECT pg_terminate_backend(%s)", (pid,))
         assert await kcur.fetchone() == (True,)
-    loop = asyncio.get_running_loop()
-    start = loop.time()
     with pytest.raises(ferropg.OperationalError):
-        await asyncio.wait_for(task, 5)
-    assert loop.time() - start < 2
+        await asyncio.wait_for(task, 30)  # a hang guard, not a speed claim
     assert conn.closed
     assert cur.closed
     with pytest.raises(ferropg.InterfaceError):
