@@ -260,11 +260,9 @@ impl Collector {
                     prepared.described.store(true, Ordering::Release);
                 }
             }
-            Message::DataRow(body) => {
-                if self.failure.is_none() && matches!(self.kind, Collect::Rows { .. }) {
-                    if let Err(err) = self.on_data_row(py, reg, &body) {
-                        self.fail(Failure::Python(err));
-                    }
+            Message::DataRow(body) if self.failure.is_none() && matches!(self.kind, Collect::Rows { .. }) => {
+                if let Err(err) = self.on_data_row(py, reg, &body) {
+                    self.fail(Failure::Python(err));
                 }
             }
             Message::CommandComplete(body) => {
@@ -276,7 +274,12 @@ impl Collector {
                         self.rowcount = self.rowcount.max(0) + n;
                     }
                     Collect::Rows { .. } => {
-                        self.rowcount = counts.rows.map_or(-1, |n| n as i64);
+                        // psycopg2 counts the rows of any row-returning command (SHOW,
+                        // FETCH, RETURNING...); the tag's count serves the others.
+                        self.rowcount = match (&self.shape, counts.rows) {
+                            (Some(_), _) => self.rows.len() as i64,
+                            (None, rows) => rows.map_or(-1, |n| n as i64),
+                        };
                         if self.shape.is_none() {
                             self.rows.clear();
                         }

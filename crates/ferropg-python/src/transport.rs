@@ -89,7 +89,7 @@ impl Transport {
     pub fn recv_byte(&mut self) -> io::Result<Option<u8>> {
         let mut byte = [0u8; 1];
         loop {
-            match (&*self.socket()).read(&mut byte) {
+            match self.socket().read(&mut byte) {
                 Ok(0) => return Err(eof()),
                 Ok(_) => return Ok(Some(byte[0])),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
