@@ -16,7 +16,8 @@ use crate::transport::Transport;
 use bytes::BytesMut;
 use ferropg_core::conninfo::Host;
 use ferropg_core::protocol::{
-    encode_cancel_request, Credentials, ErrorFields, Event, ProtocolError, Session, TransactionStatus,
+    encode_cancel_request, Credentials, ErrorFields, Event, Message, ProtocolError, Session,
+    TransactionStatus,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
@@ -207,6 +208,15 @@ impl Connection {
     fn dispatch(&mut self, py: Python<'_>, event: Event, out: &mut Outbox) -> PyResult<()> {
         match event {
             Event::Response(message) => {
+                // A FATAL answer (pg_terminate_backend mid-query) comes right before EOF:
+                // keep it so the loss is raised as that error, not a bare "server closed".
+                if let Message::ErrorResponse(body) = &message {
+                    if let Ok(fields) = ErrorFields::from_wire(body.fields()) {
+                        if matches!(fields.severity(), "FATAL" | "PANIC") {
+                            self.fatal = Some(fields);
+                        }
+                    }
+                }
                 let head = self.pending.front_mut().ok_or_else(|| {
                     errors::interface_error(py, "malformed server data: a response with no request in flight")
                 })?;
