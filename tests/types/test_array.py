@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 import ferropg
+from ferropg.extras import Json
 
 
 @pytest.mark.parametrize(
@@ -15,7 +16,7 @@ import ferropg
         ("'[2:3]={1,2}'::int[]", [1, 2]),
         ("'{{1,2},{3,NULL}}'::int[]", [[1, 2], [3, None]]),
         ("array[null]::int[]", [None]),
-        ("'{a,\"b,c\",NULL,\"NULL\",\"q\\\\\"q\"}'::text[]", ["a", "b,c", None, "NULL", 'q"q']),
+        ("'{a,\"b,c\",NULL,\"NULL\",\"q\\\"q\"}'::text[]", ["a", "b,c", None, "NULL", 'q"q']),
         ("'{{\"a\",b},{c,d}}'::varchar[]", [["a", "b"], ["c", "d"]]),
         ("array[1.5]::numeric[]", [Decimal("1.5")]),
         ("array[1.5::float4, 'NaN']", [1.5, float("nan")]),
@@ -46,7 +47,14 @@ async def test_read(check, expr, expected):
         ([1, 2**70], [Decimal(1), Decimal(2**70)]),
         ([1, 1.5], [Decimal(1), Decimal("1.5")]),
         (["a", "b'c", None], ["a", "b'c", None]),
-        ([1.5, None], [1.5, None]),
+        # A finite float is a bare numeric literal in psycopg2; with a float8 NaN/inf,
+        # PostgreSQL resolves the array to float8[] (the numeric category's preferred type).
+        ([1.5, None], [Decimal("1.5"), None]),
+        ([1.5, float("nan")], [1.5, float("nan")]),
+        ([1, float("-inf"), Decimal("1E+2")], [1.0, float("-inf"), 100.0]),
+        ([Decimal("1"), Decimal("-0")], [1, 0]),
+        ([Decimal("NaN"), 1], [Decimal("NaN"), Decimal("1")]),
+        ([Json({"a": 1}), "x"], ['{"a": 1}', "x"]),
         ([dt.date(2020, 1, 1)], [dt.date(2020, 1, 1)]),
         ([Decimal("1.10")], [Decimal("1.10")]),
         ([b"a"], [memoryview(b"a")]),

@@ -37,20 +37,35 @@ async def test_read(check, expr, expected):
     "zone, expr, expected",
     [
         ("UTC", "'2020-06-01 12:00Z'", dt.datetime(2020, 6, 1, 12, 0, tzinfo=UTC)),
-        ("Europe/Paris", "'2020-06-01 12:00Z'", dt.datetime(2020, 6, 1, 14, 0, tzinfo=tz(7200))),
-        ("Europe/Paris", "'2020-01-01 12:00Z'", dt.datetime(2020, 1, 1, 13, 0, tzinfo=tz(3600))),
-        ("Europe/Paris", "'1850-01-01 00:00+00:09:21'", dt.datetime(1850, 1, 1, 0, 0, tzinfo=tz(561))),
-        ("America/St_Johns", "'2020-06-01 14:30Z'", dt.datetime(2020, 6, 1, 12, 0, tzinfo=tz(-9000))),
+        ("'Europe/Paris'", "'2020-06-01 12:00Z'", dt.datetime(2020, 6, 1, 14, 0, tzinfo=tz(7200))),
+        ("'Europe/Paris'", "'2020-01-01 12:00Z'", dt.datetime(2020, 1, 1, 13, 0, tzinfo=tz(3600))),
+        ("'Europe/Paris'", "'1850-01-01 00:00+00:09:21'", dt.datetime(1850, 1, 1, 0, 0, tzinfo=tz(561))),
+        ("'America/St_Johns'", "'2020-06-01 14:30Z'", dt.datetime(2020, 6, 1, 12, 0, tzinfo=tz(-9000))),
         ("'+3'", "'2020-06-01 12:00Z'", dt.datetime(2020, 6, 1, 15, 0, tzinfo=tz(10800))),
         ("EST5EDT", "'2020-06-01 12:00Z'", dt.datetime(2020, 6, 1, 8, 0, tzinfo=tz(-14400))),
         ("'CET-1CEST,M3.5.0,M10.5.0/3'", "'2020-06-01 12:00Z'", dt.datetime(2020, 6, 1, 14, 0, tzinfo=tz(7200))),
-        ("Europe/Paris", "'infinity'", dt.datetime.max.replace(tzinfo=UTC)),
-        ("Europe/Paris", "'-infinity'", dt.datetime.min.replace(tzinfo=UTC)),
+        ("'Europe/Paris'", "'infinity'", dt.datetime.max.replace(tzinfo=UTC)),
+        ("'Europe/Paris'", "'-infinity'", dt.datetime.min.replace(tzinfo=UTC)),
     ],
 )
 async def test_timestamptz_in_session_zone(cur, check, zone, expr, expected):
     await cur.execute(f"SET TIME ZONE {zone}")
     await check(f"{expr}::timestamptz", expected)
+
+
+async def test_zone_changes_on_one_connection(cur, check):
+    # Each SET TIME ZONE must reach result shapes cached by earlier runs of the same SQL,
+    # including a switch to and from a POSIX rule Python cannot resolve (read as text).
+    zones = [
+        ("'Europe/Paris'", dt.datetime(2020, 6, 1, 14, 0, tzinfo=tz(7200))),
+        ("'EST5EDT,M3.2.0,M11.1.0'", dt.datetime(2020, 6, 1, 8, 0, tzinfo=tz(-14400))),
+        ("'America/St_Johns'", dt.datetime(2020, 6, 1, 9, 30, tzinfo=tz(-9000))),
+        ("'<+0530>-05:30'", dt.datetime(2020, 6, 1, 17, 30, tzinfo=tz(19800))),
+        ("UTC", dt.datetime(2020, 6, 1, 12, 0, tzinfo=UTC)),
+    ]
+    for zone, expected in zones:
+        await cur.execute(f"SET TIME ZONE {zone}")
+        await check("'2020-06-01 12:00Z'::timestamptz", expected)
 
 
 @pytest.mark.parametrize(

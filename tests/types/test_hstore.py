@@ -12,7 +12,7 @@ async def hstore(cur):
 
 async def test_read(hstore, check):
     await check("'a=>1, b=>NULL'::hstore", {"a": "1", "b": None})
-    await check("'\"b \\\\\"q\"=>\"\\\\\\\\\"'::hstore", {'b "q': "\\"})
+    await check("'\"b \\\"q\"=>\"\\\\\"'::hstore", {'b "q': "\\"})
     await check("''::hstore", {})
     await check("array['a=>1'::hstore, NULL]", [{"a": "1"}, None])
 

@@ -20,8 +20,18 @@ async def test_read(check, expr, expected):
 
 
 async def test_send(round_trip):
-    await round_trip(Json({"a": [1, "é"]}), {"a": [1, "é"]})
-    await round_trip(Json(None), None)
+    # psycopg2's Json is an untyped string literal: `SELECT %s` reads it back as text.
+    await round_trip(Json({"a": [1, "é"]}), '{"a": [1, "\\u00e9"]}')
+    await round_trip(Json(None), "null")
+    await round_trip(Json({"a": [1, "é"]}), {"a": [1, "é"]}, cast="::jsonb")
+    await round_trip(Json(None), None, cast="::json")
+
+
+async def test_send_to_json_and_jsonb_columns(cur):
+    await cur.execute("CREATE TEMP TABLE j (a json, b jsonb)")
+    await cur.execute("INSERT INTO j VALUES (%s, %s)", (Json([1]), Json({"k": "v"})))
+    await cur.execute("SELECT a, b FROM j WHERE b = %s AND b @> %s", (Json({"k": "v"}), Json({})))
+    assert await cur.fetchone() == ([1], {"k": "v"})
 
 
 async def test_json_decoded_even_when_disabled(dsn):

@@ -14,9 +14,9 @@ import ferropg
         ("false", False),
         ("NULL::bool", None),
         ("1::int2", 1),
-        ("-32768::int2", -32768),
+        ("(-32768)::int2", -32768),  # -32768::int2 is -(32768::int2): out of range
         ("2147483647::int4", 2147483647),
-        ("-9223372036854775808::int8", -9223372036854775808),
+        ("(-9223372036854775808)::int8", -9223372036854775808),
         ("4294967295::oid", 4294967295),
         ("1.5::float4", 1.5),
         ("0.1::float4", 0.1),
@@ -48,12 +48,24 @@ async def test_read(check, expr, expected):
         (2**31, 2**31),
         (2**63, Decimal(2**63)),
         (10**30, Decimal(10**30)),
-        (1.5, 1.5),
+        # psycopg2 writes a finite float bare (1.5, 1e+100), which PostgreSQL types numeric.
+        (1.5, Decimal("1.5")),
+        (1e100, Decimal("1" + "0" * 100)),
         (float("inf"), float("inf")),
+        (float("-inf"), float("-inf")),
         (float("nan"), float("nan")),
         (Decimal("1.50"), Decimal("1.50")),
-        (Decimal("-0"), Decimal("0")),
+        (Decimal("1E+2"), Decimal("100")),
+        # An integral Decimal is written as an integer literal, which PostgreSQL types int.
+        (Decimal("-0"), 0),
+        (Decimal("7"), 7),
+        (Decimal(2**40), 2**40),
+        (Decimal(2**63), Decimal(2**63)),
         (Decimal("NaN"), Decimal("NaN")),
+        (Decimal("sNaN"), Decimal("NaN")),
+        # psycopg2 sends Decimal infinities as NaN; we keep them (numeric has them since PG 14).
+        (Decimal("Infinity"), Decimal("Infinity")),
+        (Decimal("-Infinity"), Decimal("-Infinity")),
     ],
 )
 async def test_send(round_trip, value, expected):
@@ -73,10 +85,17 @@ async def test_int_sizes_pick_types(cur):
     assert await cur.fetchone() == ("integer", "bigint", "numeric")
 
 
+async def test_decimal_types_follow_their_literal(cur):
+    values = (Decimal("-2147483648"), Decimal(2**40), Decimal(2**70), Decimal("1.0"), Decimal("1E+2"))
+    await cur.execute("SELECT " + ", ".join(["pg_typeof(%s)::text"] * len(values)), values)
+    assert await cur.fetchone() == ("integer", "bigint", "numeric", "numeric", "numeric")
+
+
 async def test_mogrify_literals(cur):
-    got = [cur.mogrify("%s", (v,)) for v in (-5, 1.5, -0.0, float("nan"), Decimal("-1.5"), Decimal("Infinity"))]
+    values = (-5, 1.5, -0.0, float("nan"), Decimal("-1.5"), Decimal("-0"), Decimal("Infinity"), Decimal("sNaN"))
+    got = [cur.mogrify("%s", (v,)) for v in values]
     got = [g.decode() if isinstance(g, bytes) else g for g in got]
-    assert got == [" -5", "1.5", " -0.0", "'NaN'::float", " -1.5", "'NaN'::numeric"]
+    assert got == [" -5", "1.5", " -0.0", "'NaN'::float", " -1.5", " -0", "'Infinity'::numeric", "'NaN'::numeric"]
 
 
 async def test_unadaptable_names_parameter(cur):

@@ -48,7 +48,6 @@ pub(crate) enum Value {
         days: i32,
     },
     Uuid([u8; 16]),
-    Json(String),
     Hstore(Vec<(String, Option<String>)>),
     Array(Vec<Value>),
 }
@@ -76,8 +75,23 @@ pub fn encode_params(
     Ok(out)
 }
 
-fn fits_i32(v: i64) -> bool {
-    i32::try_from(v).is_ok()
+/// An integer typed as PostgreSQL types the literal: int4 if it fits, else int8.
+fn int_value(v: i64) -> Value {
+    match i32::try_from(v) {
+        Ok(small) => Value::Int4(small),
+        Err(_) => Value::Int8(v),
+    }
+}
+
+/// psycopg2 writes `str(d)` bare, and PostgreSQL types an integral literal (`1`, ` -0`)
+/// like an int, one with '.' or an exponent (`1.5`, `1E+2`) numeric: bind the same type,
+/// so `SELECT %s` gives an int for Decimal('1') on both paths.
+fn adapt_decimal(text: String) -> Value {
+    let integral = text.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    match text.parse::<i64>() {
+        Ok(v) if integral => int_value(v),
+        _ => Value::Numeric(text),
+    }
 }
 
 /// Classifies a Python object; the error names the unadaptable object's type.
@@ -98,8 +112,7 @@ pub(crate) fn adapt(
     }
     if obj.is_instance_of::<PyInt>() {
         return Ok(match obj.extract::<i64>() {
-            Ok(v) if fits_i32(v) => Value::Int4(v as i32),
-            Ok(v) => Value::Int8(v),
+            Ok(v) => int_value(v),
             Err(_) => Value::Numeric(obj.str()?.to_str()?.to_owned()),
         });
     }
@@ -148,7 +161,7 @@ pub(crate) fn adapt(
         });
     }
     if obj.is_instance(reg.decimal_cls.bind(py))? {
-        return Ok(Value::Numeric(decimal_text(obj)?));
+        return Ok(adapt_decimal(decimal_text(obj)?));
     }
     if obj.is_instance(reg.uuid_cls.bind(py))? {
         let n: u128 = obj.getattr("int")?.extract()?;
@@ -165,7 +178,9 @@ pub(crate) fn adapt(
         if obj.is_instance(json.bind(py))? {
             let adapted = obj.getattr("adapted")?;
             let text = obj.call_method1("dumps", (adapted,))?;
-            return Ok(Value::Json(text.downcast::<PyString>()?.to_str()?.to_owned()));
+            // psycopg2's Json is a quoted string literal: untyped, so `SELECT %s` gives str
+            // and `jsonb_col = %s` works; bind it as a str is bound.
+            return Ok(Value::Text(text.downcast::<PyString>()?.to_str()?.to_owned()));
         }
     }
     if let Ok(dict) = obj.downcast::<PyDict>() {
@@ -258,3 +273,25 @@ pub(crate) fn programming_error(py: Python<'_>, msg: String) -> PyErr {
 }
 
 use super::encode_write::write_value;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integral_decimals_bind_as_the_int_literal_would() {
+        assert_eq!(adapt_decimal("1".into()), Value::Int4(1));
+        assert_eq!(adapt_decimal("-0".into()), Value::Int4(0));
+        assert_eq!(adapt_decimal("-2147483648".into()), Value::Int4(i32::MIN));
+        assert_eq!(adapt_decimal("2147483648".into()), Value::Int8(1 << 31));
+        assert_eq!(
+            adapt_decimal("-9223372036854775808".into()),
+            Value::Int8(i64::MIN)
+        );
+        let big = "9223372036854775808".to_owned();
+        assert_eq!(adapt_decimal(big.clone()), Value::Numeric(big));
+        for text in ["1.5", "-0.0", "1E+2", "0E-7", "NaN", "Infinity", "-Infinity"] {
+            assert_eq!(adapt_decimal(text.into()), Value::Numeric(text.into()));
+        }
+    }
+}

@@ -25,7 +25,6 @@ pub(crate) enum Elem {
     TimestampTzText,
     Interval,
     Uuid,
-    Json,
     Hstore,
 }
 
@@ -47,12 +46,12 @@ fn elem_of(v: &Value) -> Option<Elem> {
         Value::TimestampTzText(_) => Elem::TimestampTzText,
         Value::Interval { .. } => Elem::Interval,
         Value::Uuid(_) => Elem::Uuid,
-        Value::Json(_) => Elem::Json,
         Value::Hstore(_) => Elem::Hstore,
     })
 }
 
-/// The common type of two element types, as PostgreSQL resolves `ARRAY[1, 2.5]` (numeric).
+/// The common type of two element types, as PostgreSQL resolves `ARRAY[1, 2.5]` (numeric)
+/// and `ARRAY[1.5, 'NaN'::float]` (float8, the preferred type of the numeric category).
 pub(crate) fn unify(a: Elem, b: Elem) -> Option<Elem> {
     use Elem::*;
     let numeric_family = |e| matches!(e, Int4 | Int8 | Numeric | Float);
@@ -60,6 +59,7 @@ pub(crate) fn unify(a: Elem, b: Elem) -> Option<Elem> {
         _ if a == b => a,
         (Int4, Int8) | (Int8, Int4) => Int8,
         (TimestampTz, TimestampTzText) | (TimestampTzText, TimestampTz) => TimestampTzText,
+        (Float, _) | (_, Float) if numeric_family(a) && numeric_family(b) => Float,
         _ if numeric_family(a) && numeric_family(b) => Numeric,
         _ => return None,
     })
@@ -109,7 +109,6 @@ fn scalar_oid(reg: &TypeRegistry, e: Elem) -> Oid {
         Elem::TimestampTz | Elem::TimestampTzText => oids::TIMESTAMPTZ,
         Elem::Interval => oids::INTERVAL,
         Elem::Uuid => oids::UUID,
-        Elem::Json => oids::JSON,
         Elem::Hstore => reg.hstore_oid.unwrap_or(0),
     }
 }
@@ -130,17 +129,13 @@ fn array_oid(reg: &TypeRegistry, e: Elem) -> Oid {
         Elem::TimestampTz | Elem::TimestampTzText => oids::TIMESTAMPTZ_ARRAY,
         Elem::Interval => oids::INTERVAL_ARRAY,
         Elem::Uuid => oids::UUID_ARRAY,
-        Elem::Json => oids::JSON_ARRAY,
         Elem::Hstore => reg.hstore_array_oid.unwrap_or(0),
     }
 }
 
 /// Whether the element type is sent in text format (no binary writer, or text by nature).
 fn is_text_format(e: Elem) -> bool {
-    matches!(
-        e,
-        Elem::Numeric | Elem::TimestampTzText | Elem::Json | Elem::Hstore
-    )
+    matches!(e, Elem::Numeric | Elem::TimestampTzText | Elem::Hstore)
 }
 
 /// Writes a non-NULL scalar as type `elem` (which may widen it, e.g. int4 -> numeric);
@@ -188,7 +183,7 @@ fn scalar_text(v: &Value) -> String {
         Value::Float(f) if f.is_nan() => "NaN".into(),
         Value::Float(f) if f.is_infinite() => if *f > 0.0 { "Infinity" } else { "-Infinity" }.into(),
         Value::Float(f) => f.to_string(),
-        Value::Numeric(s) | Value::Json(s) | Value::TimestampTzText(s) | Value::Text(s) => s.clone(),
+        Value::Numeric(s) | Value::TimestampTzText(s) | Value::Text(s) => s.clone(),
         Value::Hstore(pairs) => hstore::encode_text(pairs),
         Value::Bool(b) => if *b { "t" } else { "f" }.into(),
         other => format!("{other:?}"),
@@ -253,7 +248,9 @@ fn write_array(
         text_array(items, buf, |_, _| {});
         return Ok((0, 0));
     };
-    if is_text_format(elem) {
+    // A float8 array may hold ints and numeric text (finite floats adapt to numeric): the
+    // server's float8 input converts them, and rejects out-of-range ones as the cast would.
+    if is_text_format(elem) || elem == Elem::Float {
         text_array(items, buf, |v, out| push_quoted(out, &scalar_text(v)));
         return Ok((array_oid(reg, elem), 0));
     }
@@ -324,4 +321,19 @@ fn push_quoted(out: &mut String, s: &str) {
         out.push(c);
     }
     out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn element_types_unify_as_postgresql_resolves_array_constructors() {
+        use Elem::*;
+        assert_eq!(unify(Int4, Int8), Some(Int8));
+        assert_eq!(unify(Int8, Numeric), Some(Numeric));
+        assert_eq!(unify(Numeric, Float), Some(Float));
+        assert_eq!(unify(Int4, Float), Some(Float));
+        assert_eq!(unify(Text, Int4), None);
+    }
 }
