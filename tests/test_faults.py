@@ -330,3 +330,12 @@ async def test_terminate_backend_mid_query_raises_admin_shutdown(conn: Any, cur:
     assert "terminating connection due to administrator command" in str(exc)
     assert took < 2
     assert conn.closed
+
+
+async def test_unknown_host_name_is_explained(pg: Any) -> None:
+    with pytest.raises(ferropg.OperationalError) as info:
+        await ferropg.connect(f"host=no-such-host.invalid port=5432 user={pg.user} connect_timeout=5")
+    text = str(info.value)
+    assert 'connection to server at "no-such-host.invalid", port 5432 failed' in text
+    assert "could not translate host name to address" in text
+    assert "Unknown error" not in text

@@ -233,6 +233,8 @@ def _describe_server(host: str, port: int) -> str:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return "timeout expired"
+    if isinstance(exc, socket.gaierror):  # its errno is an EAI_* code, not for os.strerror
+        return f"could not translate host name to address: {exc.strerror}"
     if isinstance(exc, OSError) and exc.errno:
         return os.strerror(exc.errno)  # asyncio's own strerror also repeats the address
     return str(exc).strip() or type(exc).__name__
