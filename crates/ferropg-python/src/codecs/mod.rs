@@ -148,33 +148,6 @@ pub fn column_sizes(oid: Oid, type_size: i16, typmod: i32) -> (Option<i32>, Opti
     (Some(size), None, None)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_follow_psycopg2() {
-        // Values observed from psycopg2 2.9 cursor.description on PostgreSQL 15.
-        assert_eq!(
-            column_sizes(NUMERIC, -1, (10 << 16 | 3) + 4),
-            (Some(10), Some(10), Some(3))
-        );
-        assert_eq!(
-            column_sizes(NUMERIC, -1, -1),
-            (Some(-1), Some(65535), Some(65535))
-        );
-        assert_eq!(
-            column_sizes(NUMERIC, -1, (5 << 16) + 4),
-            (Some(5), Some(5), Some(0))
-        );
-        assert_eq!(column_sizes(VARCHAR, -1, 24), (Some(20), None, None));
-        assert_eq!(column_sizes(TEXT, -1, -1), (Some(-1), None, None));
-        assert_eq!(column_sizes(INT4, 4, -1), (Some(4), None, None));
-        assert_eq!(column_sizes(TIMESTAMP, 8, 3), (Some(8), None, None));
-        assert_eq!(column_sizes(1560, -1, 3), (Some(-1), None, None));
-    }
-}
-
 /// An exception of class `name` from `ferropg.errors` (imported when an error happens, never
 /// on the hot path); a built-in `fallback` class if that module cannot be imported.
 pub(crate) fn ferropg_error<F: pyo3::PyTypeInfo>(py: Python<'_>, name: &str, msg: String) -> PyErr {
@@ -213,4 +186,31 @@ pub(crate) fn cant_adapt(py: Python<'_>, value: &Bound<'_, PyAny>, suffix: &str)
 /// Reads a big-endian fixed-size field, or None if the buffer is too short.
 pub(crate) fn be<const N: usize>(raw: &[u8], at: usize) -> Option<[u8; N]> {
     raw.get(at..at.checked_add(N)?)?.try_into().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_follow_psycopg2() {
+        // Values observed from psycopg2 2.9 cursor.description on PostgreSQL 15.
+        assert_eq!(
+            column_sizes(NUMERIC, -1, (10 << 16 | 3) + 4),
+            (Some(10), Some(10), Some(3))
+        );
+        assert_eq!(
+            column_sizes(NUMERIC, -1, -1),
+            (Some(-1), Some(65535), Some(65535))
+        );
+        assert_eq!(
+            column_sizes(NUMERIC, -1, (5 << 16) + 4),
+            (Some(5), Some(5), Some(0))
+        );
+        assert_eq!(column_sizes(VARCHAR, -1, 24), (Some(20), None, None));
+        assert_eq!(column_sizes(TEXT, -1, -1), (Some(-1), None, None));
+        assert_eq!(column_sizes(INT4, 4, -1), (Some(4), None, None));
+        assert_eq!(column_sizes(TIMESTAMP, 8, 3), (Some(8), None, None));
+        assert_eq!(column_sizes(1560, -1, 3), (Some(-1), None, None));
+    }
 }
