@@ -26,7 +26,7 @@ demo: develop
 test: test-rust test-python
 
 test-rust:
-	cargo test -q -p ferropg-core
+	cargo test -q --workspace
 
 test-python: develop
 	$(PY) -m pytest -q
