@@ -8,6 +8,7 @@ everyone else; its server certificate is for localhost and 127.0.0.1.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -316,3 +317,16 @@ async def test_tls_modes_over_a_unix_socket(cluster: Any, sslmode: str) -> None:
     async with ferropg.connect(dsn) as conn:
         assert await _one(conn, "SELECT inet_server_addr()") is None
         assert not await _ssl_in_use(conn)
+
+
+@pytest.mark.parametrize("sslmode", ["disable", "require"])
+async def test_request_larger_than_the_tls_buffer(cluster: Any, sslmode: str) -> None:
+    # rustls takes at most 64 KiB of plaintext at once: the rest must follow as it drains
+    big = "é" * (3 * 1024 * 1024)
+    async with ferropg.connect(cluster.make_dsn(sslmode=sslmode)) as conn:
+        cur = await conn.cursor()
+        await cur.execute("SELECT length(%s), md5(%s)", (big, big))
+        assert await cur.fetchone() == (len(big), hashlib.md5(big.encode()).hexdigest())
+        await cur.executemany("SELECT %s", [(big[:100_000],)] * 20)
+        await cur.execute("SELECT 'still in step'")
+        assert await cur.fetchone() == ("still in step",)

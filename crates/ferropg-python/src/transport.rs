@@ -34,8 +34,9 @@ impl Transport {
         }
     }
 
-    /// Hand `out` to the kernel. `Ok(true)`: all sent; `Ok(false)`: the socket is full,
-    /// call again once it is writable.
+    /// Hand `out` to the kernel. `Ok(true)`: all sent (or, mid-handshake, all that can
+    /// go before the server answers); `Ok(false)`: the socket is full, call again once it
+    /// is writable.
     pub fn send(&mut self, out: &mut BytesMut) -> io::Result<bool> {
         match self {
             Transport::Plain(sock) => {
@@ -49,11 +50,15 @@ impl Transport {
                 }
                 Ok(true)
             }
-            Transport::Tls { sock, tls } => {
-                if !out.is_empty() {
-                    // rustls buffers plaintext (also during the handshake).
-                    tls.writer().write_all(out)?;
-                    out.clear();
+            Transport::Tls { sock, tls } => loop {
+                // rustls takes plaintext only up to its buffer limit (64 KiB): feed it
+                // in turns with writing its records out, or a large request fails.
+                let taken = tls.writer().write(out)?;
+                out.advance(taken);
+                if taken == 0 && !out.is_empty() && !tls.wants_write() {
+                    // Still handshaking: rustls holds plaintext until the server answers,
+                    // and the reader flushes again once it has.
+                    return Ok(true);
                 }
                 while tls.wants_write() {
                     match tls.write_tls(&mut SocketIo(sock)) {
@@ -63,8 +68,10 @@ impl Transport {
                         Err(e) => return Err(e),
                     }
                 }
-                Ok(true)
-            }
+                if out.is_empty() {
+                    return Ok(true);
+                }
+            },
         }
     }
 
