@@ -339,3 +339,68 @@ async def test_unknown_host_name_is_explained(pg: Any) -> None:
     assert 'connection to server at "no-such-host.invalid", port 5432 failed' in text
     assert "could not translate host name to address" in text
     assert "Unknown error" not in text
+
+
+# -- faults while connecting -----------------------------------------------------------------
+
+
+def _proxy_dsn(cluster: Any, proxy: FaultProxy, **kw: Any) -> str:
+    return cluster.make_dsn(host=proxy.host, port=proxy.port, **kw)
+
+
+@pytest.mark.parametrize("sslmode", ["disable", "require"])
+@pytest.mark.parametrize("after", [0, 1, 9, 40, 200, 400])
+async def test_cut_during_startup(cluster: Any, proxy: FaultProxy, sslmode: str, after: int) -> None:
+    # the scram role makes startup a real exchange: SASL rounds before AuthenticationOk
+    role = "ferropg_scram"
+    proxy.cut_after(after, new_connections=True)
+    dsn = _proxy_dsn(cluster, proxy, sslmode=sslmode, user=role, password=cluster.passwords[role])
+    exc, took = await _elapsed(ferropg.connect(dsn, timeout=PROMPT))
+    assert isinstance(exc, ferropg.OperationalError), repr(exc)
+    assert f'connection to server at "{proxy.host}", port {proxy.port} failed' in str(exc)
+    assert took < 2
+
+
+async def test_stall_during_startup_times_out(cluster: Any, proxy: FaultProxy) -> None:
+    proxy.stall(new_connections=True)
+    exc, took = await _elapsed(ferropg.connect(_proxy_dsn(cluster, proxy), timeout=0.5))
+    assert isinstance(exc, asyncio.TimeoutError), repr(exc)
+    assert took < 1.5
+
+
+@pytest.mark.parametrize(
+    "sslmode, answer, words",
+    [
+        ("prefer", b"X", "received invalid response to SSL negotiation: 'X'"),
+        ("require", b"N", "server does not support SSL, but SSL was required"),
+        # plaintext queued behind the 'S' must not be read as if it came over TLS
+        ("require", b"S" + _msg(b"R", b"\x00\x00\x00\x00") + _msg(b"Z", b"I"), "TLS"),
+        ("prefer", b"E", "invalid response to SSL negotiation"),
+    ],
+)
+async def test_bad_answer_to_ssl_request(
+    cluster: Any, proxy: FaultProxy, sslmode: str, answer: bytes, words: str
+) -> None:
+    proxy.corrupt_after(0, answer, new_connections=True)
+    exc, took = await _elapsed(ferropg.connect(_proxy_dsn(cluster, proxy, sslmode=sslmode), timeout=PROMPT))
+    assert isinstance(exc, ferropg.OperationalError), repr(exc)
+    assert words in str(exc)
+    assert took < 2
+
+
+@pytest.mark.parametrize(
+    "payload, words",
+    [
+        (_msg(b"R", b"\x00\x00\x00\x63"), "unknown authentication tag `99`"),
+        (_msg(b"R", b"\x00\x00\x00\x05\x01\x02\x03"), "malformed"),  # md5 with a short salt
+        (_msg(b"D", b"\x00\x00"), "unexpected DataRow"),
+        (_msg(b"Z", b"I"), "unexpected ReadyForQuery"),
+        (b"\x00\x00\x00\x00\x00", "invalid length 0"),
+    ],
+)
+async def test_garbage_during_authentication(cluster: Any, proxy: FaultProxy, payload: bytes, words: str) -> None:
+    proxy.corrupt_after(0, payload, new_connections=True)
+    exc, took = await _elapsed(ferropg.connect(_proxy_dsn(cluster, proxy, sslmode="disable"), timeout=PROMPT))
+    assert isinstance(exc, ferropg.OperationalError), repr(exc)
+    assert words in str(exc)
+    assert took < 2
