@@ -24,6 +24,7 @@ from .errors import (
     ProgrammingError,
     Warning,
 )
+from .pool import Pool, create_pool
 from .transaction import (
     DefaultCompiler,
     IsolationCompiler,
@@ -50,6 +51,7 @@ __all__ = (
     "IsolationLevel",
     "NotSupportedError",
     "OperationalError",
+    "Pool",
     "ProgrammingError",
     "ReadCommittedCompiler",
     "RepeatableReadCompiler",
@@ -58,6 +60,7 @@ __all__ = (
     "Warning",
     "apilevel",
     "connect",
+    "create_pool",
     "get_running_loop",
     "paramstyle",
     "threadsafety",

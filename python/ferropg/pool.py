@@ -1,0 +1,602 @@
+"""aiopg's connection Pool on ferropg's Connection.
+
+The public surface is aiopg 1.4's (`create_pool`, `Pool.acquire/release/cursor`,
+`with (await pool) as conn`, `close/terminate/wait_closed`). Underneath, waiters are
+served first come, first served: a released connection (or a free slot to open one) is
+handed straight to the oldest waiter, so a newcomer can never overtake it, and a waiter
+that is cancelled or times out gives back whatever it was handed.
+
+A connection comes back clean: an open transaction is rolled back, server-side cursors
+closed, LISTENs removed and queued notifications dropped. The common case (idle, never
+listened, no held cursor) costs one look at the engine's state and no round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import warnings
+from collections.abc import Awaitable, Generator
+from types import TracebackType
+from typing import Any, Callable, Optional
+
+from .connection import TIMEOUT, Connection, connect
+from .cursor import Cursor
+from .extensions import TRANSACTION_STATUS_IDLE
+from .log import logger
+from .utils import _ContextManager, create_completed_future, get_running_loop
+
+__all__ = ["Pool", "create_pool"]
+
+OnConnect = Optional[Callable[[Connection], Awaitable[None]]]
+
+
+def create_pool(
+    dsn: Optional[str] = None,
+    *,
+    minsize: int = 1,
+    maxsize: int = 10,
+    timeout: float = TIMEOUT,
+    pool_recycle: float = -1.0,
+    enable_json: bool = True,
+    enable_hstore: bool = True,
+    enable_uuid: bool = True,
+    echo: bool = False,
+    on_connect: OnConnect = None,
+    **kwargs: Any,
+) -> _ContextManager[Pool]:
+    """A pool opened with `minsize` connections; await it, or `async with` to close it on exit.
+
+    `maxsize=0` means no limit; `timeout` bounds each acquire() (opening included) and is
+    every connection's query timeout; connections idle longer than `pool_recycle`
+    seconds are replaced (-1: never); `on_connect(conn)` runs once per new connection.
+    Other keywords go to `connect()`.
+    """
+    coro = Pool.from_pool_fill(
+        dsn,
+        minsize,
+        maxsize,
+        timeout,
+        enable_json=enable_json,
+        enable_hstore=enable_hstore,
+        enable_uuid=enable_uuid,
+        echo=echo,
+        on_connect=on_connect,
+        pool_recycle=pool_recycle,
+        **kwargs,
+    )
+    return _ContextManager(coro, _destroy_pool)
+
+
+async def _destroy_pool(pool: Pool) -> None:
+    pool.close()
+    await pool.wait_closed()
+
+
+class _Usage:
+    """What a pooled connection did that release must undo, seen from command tags."""
+
+    __slots__ = ("listened", "declared")
+
+    def __init__(self) -> None:
+        self.listened = False
+        self.declared = False
+
+
+def _watch(conn: Connection, usage: _Usage) -> None:
+    """Note LISTEN and DECLARE CURSOR from each result's command tag.
+
+    The engine does not report them, so the connection's request runner is wrapped for
+    pooled connections only. Only the last statement of a multi-statement string is seen;
+    queued notifications at release also trigger the UNLISTEN.
+    """
+    run = conn._run
+
+    async def watched_run(what: str, start: Callable[[], Any], timeout: Optional[float]) -> Any:
+        result = await run(what, start, timeout)
+        tag = result.statusmessage
+        if tag == "LISTEN":
+            usage.listened = True
+        elif tag == "DECLARE CURSOR":
+            usage.declared = True
+        return result
+
+    conn._run = watched_run  # type: ignore[method-assign]
+
+
+class Pool:
+    """A bounded set of connections to one database, handed out by acquire()."""
+
+    def __init__(
+        self,
+        dsn: Optional[str],
+        minsize: int,
+        maxsize: int,
+        timeout: float,
+        *,
+        enable_json: bool,
+        enable_hstore: bool,
+        enable_uuid: bool,
+        echo: bool,
+        on_connect: OnConnect,
+        pool_recycle: float,
+        **kwargs: Any,
+    ) -> None:
+        if minsize < 0:
+            raise ValueError("minsize should be zero or greater")
+        if maxsize < minsize and maxsize != 0:
+            raise ValueError("maxsize should be not less than minsize")
+        self._loop = get_running_loop()
+        self._dsn = dsn
+        self._minsize = minsize
+        self._maxsize = maxsize
+        self._timeout = timeout
+        self._recycle = pool_recycle
+        self._echo = echo
+        self._on_connect = on_connect
+        self._connect_kwargs = dict(
+            kwargs, enable_json=enable_json, enable_hstore=enable_hstore, enable_uuid=enable_uuid
+        )
+        self._free: collections.deque[Connection] = collections.deque()
+        self._used: set[Connection] = set()
+        self._usage: dict[Connection, _Usage] = {}
+        self._terminated: set[Connection] = set()
+        self._opening = 0  # slots reserved by connections being opened
+        self._resetting = 0  # released connections being cleaned before reuse
+        # Oldest first. A waiter's result is a Connection handed to it, or None: a slot
+        # was reserved for it to open a new connection in.
+        self._waiters: collections.deque[asyncio.Future[Optional[Connection]]] = collections.deque()
+        self._returned = asyncio.Event()  # set whenever a connection leaves use
+        self._closing = False
+        self._closed = False
+
+    # -- aiopg's attributes ------------------------------------------------------------
+
+    @property
+    def echo(self) -> bool:
+        return self._echo
+
+    @property
+    def minsize(self) -> int:
+        return self._minsize
+
+    @property
+    def maxsize(self) -> Optional[int]:
+        """The limit, or None for an unlimited pool (created with maxsize=0), as aiopg."""
+        return self._maxsize or None
+
+    @property
+    def size(self) -> int:
+        """Every connection the pool counts: free, acquired, being opened or being cleaned."""
+        return len(self._free) + len(self._used) + self._opening + self._resetting
+
+    @property
+    def freesize(self) -> int:
+        return len(self._free)
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- opening -----------------------------------------------------------------------
+
+    @classmethod
+    async def from_pool_fill(cls, *args: Any, **kwargs: Any) -> Pool:
+        """Create the pool and open its first `minsize` connections."""
+        self = cls(*args, **kwargs)
+        try:
+            await self._fill(self._loop.time() + self._timeout)
+        except BaseException:
+            self.close()
+            await self.wait_closed()
+            raise
+        return self
+
+    async def _fill(self, deadline: float) -> None:
+        while self.size < self._minsize and not self._closing:
+            self._opening += 1
+            conn = await self._open_reserved(deadline)
+            self._used.discard(conn)
+            self._give(conn)
+
+    def _has_room(self) -> bool:
+        return not self._maxsize or self.size < self._maxsize
+
+    async def _open_reserved(self, deadline: float) -> Connection:
+        """Open a connection in a slot already counted in `_opening`; it comes back in use."""
+        conn: Optional[Connection] = None
+        try:
+            conn = await connect(
+                self._dsn,
+                timeout=max(deadline - self._loop.time(), 0.0),
+                echo=self._echo,
+                **self._connect_kwargs,
+            )
+            if self._on_connect is not None:
+                await asyncio.wait_for(self._on_connect(conn), max(deadline - self._loop.time(), 0.0))
+            if self._closing:
+                raise RuntimeError("pool closed while a connection was being opened")
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            self._opening -= 1
+            self._slot_freed()
+            raise
+        self._opening -= 1
+        usage = _Usage()
+        _watch(conn, usage)
+        self._usage[conn] = usage
+        self._used.add(conn)
+        return conn
+
+    # -- acquiring ---------------------------------------------------------------------
+
+    def acquire(self) -> _ContextManager[Connection]:
+        """A connection from the pool: await it (then release() it), or `async with` it."""
+        return _ContextManager(self._acquire(), self.release)
+
+    async def _acquire(self) -> Connection:
+        if self._closing:
+            raise RuntimeError("Cannot acquire connection after closing pool")
+        deadline = self._loop.time() + self._timeout
+        if self.size < self._minsize:
+            await self._fill(deadline)
+        if not self._waiters:
+            conn = self._take_free()
+            if conn is not None:
+                return conn
+            if self._has_room():
+                self._opening += 1
+                return await self._open_reserved(deadline)
+        return await self._wait_turn(deadline)
+
+    def _take_free(self) -> Optional[Connection]:
+        """The oldest usable free connection; closed or stale ones are dropped on the way."""
+        now = self._loop.time()
+        while self._free:
+            conn = self._free.popleft()
+            if conn.closed:
+                self._forget(conn)
+                continue
+            if -1 < self._recycle < now - conn.last_usage:
+                conn.close()
+                self._forget(conn)
+                continue
+            self._used.add(conn)
+            return conn
+        return None
+
+    async def _wait_turn(self, deadline: float) -> Connection:
+        fut: asyncio.Future[Optional[Connection]] = self._loop.create_future()
+        self._waiters.append(fut)
+        try:
+            done, _ = await asyncio.wait((fut,), timeout=max(deadline - self._loop.time(), 0.0))
+        except asyncio.CancelledError:
+            self._abandon(fut)
+            raise
+        if not done:
+            self._abandon(fut)
+            raise asyncio.TimeoutError(
+                f"no connection free within the pool's timeout ({self._timeout}s; "
+                f"size {self.size}, maxsize {self._maxsize})"
+            )
+        conn = fut.result()
+        if conn is None:
+            return await self._open_reserved(deadline)
+        return conn
+
+    def _abandon(self, fut: asyncio.Future[Optional[Connection]]) -> None:
+        """A waiter gave up: give back what it was handed, or leave the queue."""
+        if not fut.done():
+            fut.cancel()
+            self._waiters.remove(fut)
+        elif not fut.cancelled() and fut.exception() is None:
+            conn = fut.result()
+            if conn is None:
+                self._opening -= 1
+                self._slot_freed()
+            else:
+                self._used.discard(conn)
+                self._give(conn)
+
+    def _give(self, conn: Connection) -> None:
+        """A clean connection is available: to the oldest waiter, else to the free list."""
+        if self._closing:
+            conn.close()
+            self._forget(conn)
+            return
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                self._used.add(conn)
+                fut.set_result(conn)
+                return
+        self._free.append(conn)
+
+    def _slot_freed(self) -> None:
+        """A connection left the count: let the oldest waiter open one in its place."""
+        self._returned.set()
+        if self._closing or not self._has_room():
+            return
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                self._opening += 1
+                fut.set_result(None)
+                return
+
+    def _forget(self, conn: Connection) -> None:
+        self._usage.pop(conn, None)
+        self._slot_freed()
+
+    # -- releasing ---------------------------------------------------------------------
+
+    def release(self, conn: Connection) -> asyncio.Future[None]:
+        """Give a connection back; the returned future is done once it is reusable."""
+        if conn in self._terminated:
+            self._terminated.discard(conn)
+            return create_completed_future(self._loop)
+        if conn not in self._used:
+            raise RuntimeError(f"{conn!r} was not acquired from this pool, or was released twice")
+        self._used.remove(conn)
+        self._returned.set()
+        if conn.closed:
+            self._forget(conn)
+            return create_completed_future(self._loop)
+        if self._closing:
+            conn.close()
+            self._forget(conn)
+            return create_completed_future(self._loop)
+        if self._is_clean(conn):
+            self._give(conn)
+            return create_completed_future(self._loop)
+        self._resetting += 1
+        return self._loop.create_task(self._reset(conn))
+
+    def _is_clean(self, conn: Connection) -> bool:
+        native = conn.raw
+        if native.busy or conn._cleanup is not None or conn._in_flight is not None:
+            return False
+        if native.transaction_status != TRANSACTION_STATUS_IDLE:
+            return False
+        usage = self._usage[conn]
+        return not (usage.listened or usage.declared or conn.notifies.qsize())
+
+    async def _reset(self, conn: Connection) -> None:
+        """Bring a released connection back to a fresh session, or drop it."""
+        usage = self._usage[conn]
+        try:
+            await conn._finish_cleanup()  # a cancelled query or a cursor's CLOSE
+            await conn.raw.wait_idle()
+            statements = []
+            if not conn.closed and conn.raw.transaction_status != TRANSACTION_STATUS_IDLE:
+                statements.append("ROLLBACK")
+            if usage.declared:
+                statements.append("CLOSE ALL")  # WITH HOLD cursors outlive their transaction
+            if usage.listened or conn.notifies.qsize():
+                statements.append("UNLISTEN *")
+            if statements:
+                async with conn.cursor() as cur:
+                    await cur.execute("; ".join(statements))
+            usage.listened = usage.declared = False
+            while conn.notifies.qsize():
+                conn.notifies.get_nowait()
+        except Exception as exc:
+            logger.warning("dropping pooled connection %r: reset failed: %r", conn, exc)
+            conn.close()
+        finally:
+            self._resetting -= 1
+        if conn.closed:
+            self._forget(conn)
+        else:
+            self._give(conn)
+
+    # -- the cursor shortcut and `with (await pool)` -------------------------------------
+
+    def cursor(
+        self,
+        name: Optional[str] = None,
+        cursor_factory: Any = None,
+        scrollable: Optional[bool] = None,
+        withhold: bool = False,
+        *,
+        timeout: Optional[float] = None,
+    ) -> _PoolCursorRequest:
+        """A cursor on a pooled connection: `async with pool.cursor() as cur`, or
+        `with (await pool.cursor()) as cur`; the connection goes back on exit."""
+        coro = self._cursor(name, cursor_factory, scrollable, withhold, timeout)
+        return _PoolCursorRequest(coro)
+
+    async def _cursor(
+        self,
+        name: Optional[str],
+        cursor_factory: Any,
+        scrollable: Optional[bool],
+        withhold: bool,
+        timeout: Optional[float],
+    ) -> _PoolCursorContextManager:
+        conn = await self._acquire()
+        try:
+            cur = await conn.cursor(
+                name=name,
+                cursor_factory=cursor_factory,
+                scrollable=scrollable,
+                withhold=withhold,
+                timeout=timeout,
+            )
+        except BaseException:
+            self.release(conn)
+            raise
+        return _PoolCursorContextManager(self, conn, cur)
+
+    def __await__(self) -> Generator[Any, None, _PoolConnectionContextManager]:
+        conn = yield from self._acquire().__await__()
+        return _PoolConnectionContextManager(self, conn)
+
+    def __enter__(self) -> Pool:
+        raise RuntimeError('"await" should be used as context manager expression')
+
+    def __exit__(self, *exc: Any) -> None:
+        pass  # never reached: __enter__ raises, but `with` needs the method to exist
+
+    async def __aenter__(self) -> Pool:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+        await self.wait_closed()
+
+    # -- closing -----------------------------------------------------------------------
+
+    async def clear(self) -> None:
+        """Close every free connection (acquired ones are untouched)."""
+        while self._free:
+            conn = self._free.popleft()
+            conn.close()
+            self._forget(conn)
+
+    def close(self) -> None:
+        """Refuse new acquires and fail queued ones; connections close as they come back."""
+        if self._closed or self._closing:
+            return
+        self._closing = True
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_exception(RuntimeError("Cannot acquire connection after closing pool"))
+
+    def terminate(self) -> None:
+        """Close the pool and every acquired connection too, now."""
+        self.close()
+        for conn in list(self._used):
+            conn.close()
+            self._terminated.add(conn)
+            self._usage.pop(conn, None)
+        self._used.clear()
+        self._returned.set()
+
+    async def wait_closed(self) -> None:
+        """Wait until every acquired connection is back and closed; call after close()."""
+        if self._closed:
+            return
+        if not self._closing:
+            raise RuntimeError(".wait_closed() should be called after .close()")
+        await self.clear()
+        while self.size:
+            self._returned.clear()
+            await self._returned.wait()
+            await self.clear()
+        self._closed = True
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__module__}::{type(self).__name__} size={self.size}, "
+            f"freesize={self.freesize}, maxsize={self._maxsize}, closed={self._closed}>"
+        )
+
+    def __del__(self) -> None:
+        free = getattr(self, "_free", None)
+        if not free:
+            return
+        left = len(free)
+        while free:
+            free.popleft().close()
+        warnings.warn(f"Unclosed {left} connections in {self!r}", ResourceWarning, source=self)
+
+
+class _PoolConnectionContextManager:
+    """What `await pool` gives: `with (await pool) as conn:` releases conn on exit."""
+
+    __slots__ = ("_pool", "_conn")
+
+    def __init__(self, pool: Pool, conn: Connection) -> None:
+        self._pool: Optional[Pool] = pool
+        self._conn: Optional[Connection] = conn
+
+    def _take(self) -> tuple[Optional[Pool], Optional[Connection]]:
+        pool, conn = self._pool, self._conn
+        self._pool = self._conn = None
+        return pool, conn
+
+    def __enter__(self) -> Connection:
+        assert self._conn is not None, "the connection was already released"
+        return self._conn
+
+    def __exit__(self, *exc: Any) -> None:
+        pool, conn = self._take()
+        if pool is not None and conn is not None:
+            pool.release(conn)
+
+    async def __aenter__(self) -> Connection:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        pool, conn = self._take()
+        if pool is not None and conn is not None:
+            await pool.release(conn)
+
+
+class _PoolCursorContextManager:
+    """What `await pool.cursor()` gives: `with ... as cur` closes cur and releases its
+    connection on exit."""
+
+    __slots__ = ("_pool", "_conn", "_cursor")
+
+    def __init__(self, pool: Pool, conn: Connection, cursor: Cursor) -> None:
+        self._pool: Optional[Pool] = pool
+        self._conn = conn
+        self._cursor = cursor
+
+    def __enter__(self) -> Cursor:
+        return self._cursor
+
+    def __exit__(self, *exc: Any) -> None:
+        self._finish()
+
+    def _finish(self) -> asyncio.Future[None]:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return create_completed_future(self._conn._loop)
+        try:
+            self._cursor.close()
+        finally:
+            released = pool.release(self._conn)
+        return released
+
+    async def __aenter__(self) -> Cursor:
+        return self._cursor
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._finish()
+
+
+class _PoolCursorRequest:
+    """What `pool.cursor()` returns: awaitable (aiopg 1.4's code) and an async context
+    manager yielding the cursor itself (aiopg's documentation)."""
+
+    __slots__ = ("_coro", "_manager")
+
+    def __init__(self, coro: Any) -> None:
+        self._coro = coro
+        self._manager: Optional[_PoolCursorContextManager] = None
+
+    def __await__(self) -> Generator[Any, None, _PoolCursorContextManager]:
+        return self._coro.__await__()  # type: ignore[no-any-return]
+
+    async def __aenter__(self) -> Cursor:
+        self._manager = await self._coro
+        return self._manager._cursor
+
+    async def __aexit__(self, *exc: Any) -> None:
+        manager, self._manager = self._manager, None
+        if manager is not None:
+            await manager._finish()
