@@ -274,6 +274,7 @@ class Connection:
         self._notifies = ClosableQueue(asyncio.Queue(), loop)
         self._in_flight: Optional[str] = None  # what is using the connection now
         self._cleanup: Optional[asyncio.Task[None]] = None  # cancel/close work to finish first
+        self._watchdog = _Watchdog(loop)
         self._desc_cache: dict[int, tuple[Any, tuple[Column, ...]]] = {}
         self._wire_callbacks()
         if loop.get_debug():
@@ -380,17 +381,18 @@ class Connection:
             except asyncio.CancelledError:
                 self._start_cleanup()
                 raise
-        deadline = _Deadline(fut)
-        timer = self._loop.call_later(timeout, deadline.expire)
+        watchdog = self._watchdog
+        watchdog.watch(fut, timeout)
         try:
             return await fut
         except asyncio.CancelledError:
             self._start_cleanup()
-            if deadline.expired:
+            if watchdog.expired is fut:
+                watchdog.expired = None
                 raise asyncio.TimeoutError() from None
             raise
         finally:
-            timer.cancel()
+            watchdog.unwatch()
 
     def _start_cleanup(self) -> None:
         """Cancel whatever runs on the server and drain it, in a task the connection owns."""
@@ -455,6 +457,7 @@ class Connection:
     # -- closing ---------------------------------------------------------------------
 
     def _close(self) -> None:
+        self._watchdog.close()
         if not self._native.closed:
             self._native.close()
         self._notifies.close(OperationalError("Connection closed"))
@@ -652,16 +655,51 @@ async def _after(previous: Optional[asyncio.Task[None]], coro: Coroutine[Any, An
     await coro
 
 
-class _Deadline:
-    """Cancels a request's future when its timeout passes, remembering that it did."""
+class _Watchdog:
+    """Times requests out with one timer per connection instead of one per request.
 
-    __slots__ = ("_fut", "expired")
+    A request records its future and deadline; the timer is armed only when none is
+    armed for an earlier time, and re-arms itself when it fires early. Most requests end
+    long before their timeout, so they cost a clock read, not a timer. It holds no
+    reference to the connection, so an unclosed connection is still collected promptly.
+    """
 
-    def __init__(self, fut: asyncio.Future[Any]) -> None:
+    __slots__ = ("_loop", "_fut", "_deadline", "_timer", "_timer_at", "expired")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._fut: Optional[asyncio.Future[Any]] = None
+        self._deadline = 0.0
+        self._timer: Optional[asyncio.TimerHandle] = None
+        self._timer_at = 0.0
+        self.expired: Optional[asyncio.Future[Any]] = None  # the future it timed out
+
+    def watch(self, fut: asyncio.Future[Any], timeout: float) -> None:
+        deadline = self._loop.time() + timeout
         self._fut = fut
-        self.expired = False
+        self._deadline = deadline
+        if self._timer is None or deadline < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_at(deadline, self._fire)
+            self._timer_at = deadline
 
-    def expire(self) -> None:
-        if not self._fut.done():
-            self.expired = True
-            self._fut.cancel()
+    def unwatch(self) -> None:
+        self._fut = None
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _fire(self) -> None:
+        self._timer = None
+        fut = self._fut
+        if fut is None or fut.done():
+            return
+        if self._deadline <= self._timer_at:
+            self.expired = fut
+            fut.cancel()
+        else:  # armed for an earlier request: wait for this one's own deadline
+            self._timer = self._loop.call_at(self._deadline, self._fire)
+            self._timer_at = self._deadline
