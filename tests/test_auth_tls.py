@@ -206,13 +206,19 @@ async def test_verify_full_refuses_a_name_not_in_the_certificate(cluster: Any) -
         pass
 
 
-@pytest.mark.xfail(reason="hostaddr is parsed but connect() dials `host`: ConnParams.hosts has no hostaddr")
 async def test_hostaddr_dials_the_address_and_verifies_the_name(cluster: Any) -> None:
+    # db.invalid cannot resolve: reaching the server proves hostaddr was dialled, and the
+    # certificate check still uses the host name.
     dsn = cluster.make_dsn(
         host="db.invalid", hostaddr="127.0.0.1", sslmode="verify-full", sslrootcert=cluster.ca_cert
     )
     with pytest.raises(ferropg.OperationalError, match="not valid for"):
         await ferropg.connect(dsn)
+    dsn = cluster.make_dsn(host="db.invalid", hostaddr="127.0.0.1", sslmode="require")
+    async with ferropg.connect(dsn) as conn:
+        cur = await conn.cursor()
+        await cur.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        assert await cur.fetchone() == (True,)
 
 
 def _other_ca(tmp_path: Path) -> Path:

@@ -117,16 +117,16 @@ async def _open_session(
     loop: asyncio.AbstractEventLoop, params: Any, native_kw: dict[str, Any]
 ) -> tuple[Any, str, int]:
     """Try each host as libpq does; the error names every host tried and why it failed."""
-    hosts = list(params.hosts)
+    hosts = list(zip(params.hosts, params.hostaddrs))
     if params.load_balance_hosts == "random":
         random.shuffle(hosts)
     attrs = params.target_session_attrs or "any"
     passes = ["standby", "any"] if attrs == "prefer-standby" else [attrs]
     failures: list[str] = []
     for wanted in passes:
-        for host, port in hosts:
+        for (host, port), addr in hosts:
             try:
-                native = await _open_one(loop, params, host, port, native_kw)
+                native = await _open_one(loop, params, host, port, native_kw, addr)
             except (OSError, asyncio.TimeoutError, Error) as exc:
                 failures.append(f"{_describe_server(host, port)} failed: {_reason(exc)}")
                 continue
@@ -140,14 +140,19 @@ async def _open_session(
                 native.close()
                 raise
             if refusal is None:
-                return native, host, port
+                return native, addr or host, port  # cancel requests dial the same address
             native.close()
             failures.append(f"{_describe_server(host, port)} failed: {refusal}")
     raise OperationalError("\n".join(failures) + "\n")
 
 
 async def _open_one(
-    loop: asyncio.AbstractEventLoop, params: Any, host: str, port: int, native_kw: dict[str, Any]
+    loop: asyncio.AbstractEventLoop,
+    params: Any,
+    host: str,
+    port: int,
+    native_kw: dict[str, Any],
+    addr: Optional[str] = None,
 ) -> Any:
     per_host = params.connect_timeout
     if per_host is not None and per_host > 0:
@@ -156,7 +161,7 @@ async def _open_one(
         per_host = None
 
     async def attempt() -> Any:
-        sock = await open_socket(loop, host, port)
+        sock = await open_socket(loop, addr or host, port)  # hostaddr, when given, is dialled
         # the engine looks the password up in the passfile for this host itself
         native = _native.Connection(sock.detach(), params, loop, host=host, port=port, **native_kw)
         try:

@@ -26,6 +26,19 @@ impl ConnParams {
 #[pymethods]
 impl ConnParams {
     /// `[(host, port)]`; a unix-socket host is its directory (an absolute path).
+    /// `hostaddr` per entry of `hosts` (None when not given): where to dial, while the
+    /// host name still serves TLS verification and the passfile.
+    #[getter]
+    fn hostaddrs(&self) -> Vec<Option<String>> {
+        self.info
+            .hosts
+            .iter()
+            .map(|h| match h {
+                Host::Tcp { hostaddr, .. } => hostaddr.map(|a| a.to_string()),
+                Host::Unix { .. } => None,
+            })
+            .collect()
+    }
     #[getter]
     fn hosts(&self) -> Vec<(String, u16)> {
         self.info

@@ -298,7 +298,7 @@ impl Collector {
                 let fields = ErrorFields::from_wire(body.fields());
                 match fields {
                     Ok(f) => self.fail(Failure::Server(f)),
-                    Err(e) => self.fail(Failure::Python(malformed(py, e))),
+                    Err(e) => self.fail(Failure::Python(errors::interface_error(py, e.to_string()))),
                 }
             }
             Message::CopyInResponse(_) => {
