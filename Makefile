@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 export VIRTUAL_ENV := $(abspath $(VENV))
 
-.PHONY: venv develop release demo test test-rust test-python bench lint clean
+.PHONY: venv develop release demo test test-rust test-python bench bench-quick bench-build lint clean
 
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
@@ -31,8 +31,27 @@ test-rust:
 test-python: develop
 	$(PY) -m pytest -q
 
-bench: release
-	$(PY) bench/run.py $(BENCH_ARGS)
+# The benchmark has its own virtualenv (the peers at pinned versions) and its own
+# release wheel of ferropg, so it never touches the .venv the tests use.
+BENCH_VENV ?= bench/.venv
+BENCH_PY   := $(BENCH_VENV)/bin/python
+
+$(BENCH_VENV)/.stamp: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q -r bench/requirements.txt
+	touch $@
+
+bench-build: $(BENCH_VENV)/.stamp
+	rm -rf $(BENCH_VENV)/wheels
+	VIRTUAL_ENV=$(abspath $(BENCH_VENV)) $(BENCH_VENV)/bin/maturin build -q --release \
+		-i $(BENCH_PY) -o $(BENCH_VENV)/wheels
+	$(BENCH_PY) -m pip install -q --force-reinstall --no-deps $(BENCH_VENV)/wheels/ferropg-*.whl
+
+bench: bench-build
+	$(BENCH_PY) bench/run.py $(BENCH_ARGS)
+
+bench-quick: bench-build
+	$(BENCH_PY) bench/run.py --quick $(BENCH_ARGS)
 
 lint: venv
 	cargo fmt --all --check
