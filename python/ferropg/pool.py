@@ -143,9 +143,8 @@ class Pool:
         self._terminated: set[Connection] = set()
         self._opening = 0  # slots reserved by connections being opened
         self._resetting = 0  # released connections being cleaned before reuse
-        # Oldest first. A waiter's result is a Connection handed to it, or None: a slot
-        # was reserved for it to open a new connection in.
-        self._waiters: collections.deque[asyncio.Future[Optional[Connection]]] = collections.deque()
+        self._waiters: collections.deque[asyncio.Future[Connection]] = collections.deque()  # oldest first
+        self._tasks: set[asyncio.Task[None]] = set()  # connections being opened
         self._returned = asyncio.Event()  # set whenever a connection leaves use
         self._closing = False
         self._closed = False
@@ -186,52 +185,80 @@ class Pool:
 
     @classmethod
     async def from_pool_fill(cls, *args: Any, **kwargs: Any) -> Pool:
-        """Create the pool and open its first `minsize` connections."""
+        """Create the pool and open its first `minsize` connections (errors raise here)."""
         self = cls(*args, **kwargs)
         try:
-            await self._fill(self._loop.time() + self._timeout)
+            while self.size < self._minsize:
+                self._opening += 1
+                try:
+                    conn = await self._open_new()
+                finally:
+                    self._opening -= 1
+                self._adopt(conn)
+                self._give(conn)
         except BaseException:
             self.close()
             await self.wait_closed()
             raise
         return self
 
-    async def _fill(self, deadline: float) -> None:
-        while self.size < self._minsize and not self._closing:
-            self._opening += 1
-            conn = await self._open_reserved(deadline)
-            self._used.discard(conn)
-            self._give(conn)
+    async def _open_new(self) -> Connection:
+        conn = await connect(self._dsn, timeout=self._timeout, echo=self._echo, **self._connect_kwargs)
+        if self._on_connect is not None:
+            try:
+                await self._on_connect(conn)
+            except BaseException:
+                conn.close()
+                raise
+        return conn
+
+    def _adopt(self, conn: Connection) -> None:
+        usage = _Usage()
+        _watch(conn, usage)
+        self._usage[conn] = usage
 
     def _has_room(self) -> bool:
         return not self._maxsize or self.size < self._maxsize
 
-    async def _open_reserved(self, deadline: float) -> Connection:
-        """Open a connection in a slot already counted in `_opening`; it comes back in use."""
-        conn: Optional[Connection] = None
+    def _grow(self, fill: bool = False) -> None:
+        """Open connections for waiters no opening will serve (and up to minsize if `fill`).
+
+        Openings run as tasks of the pool, not of the waiter, so what they open goes to
+        the oldest waiter (FIFO) and a waiter that gives up leaves nothing half-open.
+        """
+        while (
+            not self._closing
+            and self._has_room()
+            and (len(self._waiters) > self._opening or (fill and self.size < self._minsize))
+        ):
+            self._opening += 1
+            task = self._loop.create_task(self._open_in_background())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _open_in_background(self) -> None:
         try:
-            conn = await connect(
-                self._dsn,
-                timeout=max(deadline - self._loop.time(), 0.0),
-                echo=self._echo,
-                **self._connect_kwargs,
-            )
-            if self._on_connect is not None:
-                await asyncio.wait_for(self._on_connect(conn), max(deadline - self._loop.time(), 0.0))
-            if self._closing:
-                raise RuntimeError("pool closed while a connection was being opened")
-        except BaseException:
-            if conn is not None:
-                conn.close()
+            conn = await self._open_new()
+        except BaseException as exc:
             self._opening -= 1
+            if not isinstance(exc, asyncio.CancelledError):
+                self._fail_oldest_waiter(exc)
             self._slot_freed()
-            raise
+            if not isinstance(exc, Exception):
+                raise
+            return
         self._opening -= 1
-        usage = _Usage()
-        _watch(conn, usage)
-        self._usage[conn] = usage
-        self._used.add(conn)
-        return conn
+        self._adopt(conn)
+        self._give(conn)
+
+    def _fail_oldest_waiter(self, exc: BaseException) -> None:
+        """An opening failed: its error goes to the waiter it was meant for."""
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_exception(exc)
+                return
+        logger.warning("pool could not open a connection: %r", exc)
 
     # -- acquiring ---------------------------------------------------------------------
 
@@ -242,17 +269,27 @@ class Pool:
     async def _acquire(self) -> Connection:
         if self._closing:
             raise RuntimeError("Cannot acquire connection after closing pool")
-        deadline = self._loop.time() + self._timeout
-        if self.size < self._minsize:
-            await self._fill(deadline)
         if not self._waiters:
             conn = self._take_free()
             if conn is not None:
+                if self.size < self._minsize:  # after clear() or dropped connections, as aiopg
+                    self._grow(fill=True)
                 return conn
-            if self._has_room():
-                self._opening += 1
-                return await self._open_reserved(deadline)
-        return await self._wait_turn(deadline)
+        fut: asyncio.Future[Connection] = self._loop.create_future()
+        self._waiters.append(fut)
+        self._grow(fill=True)
+        try:
+            done, _ = await asyncio.wait((fut,), timeout=self._timeout)
+        except asyncio.CancelledError:
+            self._abandon(fut)
+            raise
+        if not done:
+            self._abandon(fut)
+            raise asyncio.TimeoutError(
+                f"no connection free within the pool's timeout ({self._timeout}s; "
+                f"size {self.size}, maxsize {self._maxsize})"
+            )
+        return fut.result()
 
     def _take_free(self) -> Optional[Connection]:
         """The oldest usable free connection; closed or stale ones are dropped on the way."""
@@ -270,43 +307,23 @@ class Pool:
             return conn
         return None
 
-    async def _wait_turn(self, deadline: float) -> Connection:
-        fut: asyncio.Future[Optional[Connection]] = self._loop.create_future()
-        self._waiters.append(fut)
-        try:
-            done, _ = await asyncio.wait((fut,), timeout=max(deadline - self._loop.time(), 0.0))
-        except asyncio.CancelledError:
-            self._abandon(fut)
-            raise
-        if not done:
-            self._abandon(fut)
-            raise asyncio.TimeoutError(
-                f"no connection free within the pool's timeout ({self._timeout}s; "
-                f"size {self.size}, maxsize {self._maxsize})"
-            )
-        conn = fut.result()
-        if conn is None:
-            return await self._open_reserved(deadline)
-        return conn
-
-    def _abandon(self, fut: asyncio.Future[Optional[Connection]]) -> None:
-        """A waiter gave up: give back what it was handed, or leave the queue."""
+    def _abandon(self, fut: asyncio.Future[Connection]) -> None:
+        """A waiter gave up: leave the queue, or pass on the connection it was handed."""
         if not fut.done():
             fut.cancel()
             self._waiters.remove(fut)
         elif not fut.cancelled() and fut.exception() is None:
             conn = fut.result()
-            if conn is None:
-                self._opening -= 1
-                self._slot_freed()
-            else:
-                self._used.discard(conn)
-                self._give(conn)
+            self._used.discard(conn)
+            self._give(conn)
 
     def _give(self, conn: Connection) -> None:
         """A clean connection is available: to the oldest waiter, else to the free list."""
         if self._closing:
             conn.close()
+            self._forget(conn)
+            return
+        if conn.closed:
             self._forget(conn)
             return
         while self._waiters:
@@ -318,16 +335,9 @@ class Pool:
         self._free.append(conn)
 
     def _slot_freed(self) -> None:
-        """A connection left the count: let the oldest waiter open one in its place."""
+        """A connection left the count: wake wait_closed(), open one for waiters if needed."""
         self._returned.set()
-        if self._closing or not self._has_room():
-            return
-        while self._waiters:
-            fut = self._waiters.popleft()
-            if not fut.done():
-                self._opening += 1
-                fut.set_result(None)
-                return
+        self._grow()
 
     def _forget(self, conn: Connection) -> None:
         self._usage.pop(conn, None)
