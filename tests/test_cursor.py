@@ -453,3 +453,18 @@ async def test_named_cursor_quotes_its_name(conn: Any) -> None:
     assert cur.query == b'DECLARE "we""ird%s" CURSOR WITHOUT HOLD FOR SELECT 1'
     assert await cur.fetchone() == (1,)
     await cur.close()
+
+
+async def test_several_statements_keep_the_last_result(cur: Any) -> None:
+    # psycopg2 returns the last statement's result, rows or not
+    await cur.execute("SELECT 1; CREATE TEMP TABLE no_rows ()")
+    assert cur.description is None
+    assert cur.rowcount == -1
+    await cur.execute("CREATE TEMP TABLE more_rows (); SELECT 1 UNION SELECT 2 ORDER BY 1")
+    assert cur.rowcount == 2
+    assert await cur.fetchall() == [(1,), (2,)]
+
+
+async def test_rowcount_of_a_tagless_row_result(cur: Any) -> None:
+    await cur.execute("SHOW TimeZone")
+    assert cur.rowcount == 1

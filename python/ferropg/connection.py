@@ -354,11 +354,14 @@ class Connection:
 
     # -- running statements (used by cursors) --------------------------------------------
 
-    async def _run(self, what: str, start: Callable[[], Any], timeout: Optional[float]) -> Any:
-        """Run one request to the server: wait for pending cleanup, then for the result.
+    async def _request(
+        self, what: str, send: Callable[..., asyncio.Future[Any]], args: tuple[Any, ...], timeout: Optional[float]
+    ) -> Any:
+        """Send one request to the server (`send(*args)`) and wait for its result.
 
         On timeout or task cancellation the server-side query is cancelled in the
-        background; the next request waits for that before it is sent.
+        background; the next request waits for that before it is sent. This is the
+        per-query path: it stays one coroutine, with one clock read.
         """
         if self._in_flight is not None:
             raise RuntimeError(
@@ -371,33 +374,31 @@ class Connection:
                 await self._finish_cleanup()
             if self._native.closed:
                 raise InterfaceError("connection already closed")
-            self._last_usage = self._loop.time()
-            return await self._await_result(start(), timeout)
-        finally:
-            self._in_flight = None
-
-    async def _await_result(self, fut: asyncio.Future[Any], timeout: Optional[float]) -> Any:
-        # The engine's future is awaited directly (one loop step less than a wrapper):
-        # the engine skips futures that are already done, so cancelling it on timeout or
-        # task cancellation only drops the late result.
-        if timeout is None:
+            now = self._last_usage = self._loop.time()
+            # The engine's future is awaited directly (one loop step less than a wrapper):
+            # the engine ignores futures that are already done, so cancelling it on
+            # timeout or task cancellation only drops the late result.
+            fut = send(*args)
+            if timeout is None:
+                try:
+                    return await fut
+                except asyncio.CancelledError:
+                    self._start_cleanup()
+                    raise
+            watchdog = self._watchdog
+            watchdog.watch(fut, now + timeout)
             try:
                 return await fut
             except asyncio.CancelledError:
                 self._start_cleanup()
+                if watchdog.expired is fut:
+                    watchdog.expired = None
+                    raise asyncio.TimeoutError() from None
                 raise
-        watchdog = self._watchdog
-        watchdog.watch(fut, timeout)
-        try:
-            return await fut
-        except asyncio.CancelledError:
-            self._start_cleanup()
-            if watchdog.expired is fut:
-                watchdog.expired = None
-                raise asyncio.TimeoutError() from None
-            raise
+            finally:
+                watchdog.unwatch()
         finally:
-            watchdog.unwatch()
+            self._in_flight = None
 
     def _start_cleanup(self) -> None:
         """Cancel whatever runs on the server and drain it, in a task the connection owns."""
@@ -679,8 +680,7 @@ class _Watchdog:
         self._timer_at = 0.0
         self.expired: Optional[asyncio.Future[Any]] = None  # the future it timed out
 
-    def watch(self, fut: asyncio.Future[Any], timeout: float) -> None:
-        deadline = self._loop.time() + timeout
+    def watch(self, fut: asyncio.Future[Any], deadline: float) -> None:
         self._fut = fut
         self._deadline = deadline
         if self._timer is None or deadline < self._timer_at:

@@ -81,9 +81,19 @@ class Cursor:
         if self._name is not None:
             await self._declare(operation, parameters, timeout)
             return
-        self._check_open()
+        conn = self._conn
+        native = conn._native
+        if self._closed or native.closed:
+            raise InterfaceError("cursor already closed")
+        if self._echo:
+            self._log(operation, parameters)
         try:
-            result = await self._exec("cursor.execute", operation, parameters, timeout)
+            result = await conn._request(
+                "cursor.execute",
+                native.execute,
+                (operation, parameters),
+                self._timeout if timeout is None else timeout,
+            )
         except BaseException:
             self._fail(operation, parameters)
             raise
@@ -108,9 +118,10 @@ class Cursor:
         if self._echo:
             for params in seq:
                 self._log(operation, params)
-        result = await self._conn._run(
+        result = await self._conn._request(
             "cursor.executemany",
-            lambda: native.execute_many(operation, seq),
+            native.execute_many,
+            (operation, seq),
             self._timeout if timeout is None else timeout,
         )
         self._rowcount = result.rowcount
@@ -153,8 +164,8 @@ class Cursor:
         native = self._conn._native
         if self._echo:
             self._log(sql, params)
-        return await self._conn._run(
-            what, lambda: native.execute(sql, params), self._timeout if timeout is None else timeout
+        return await self._conn._request(
+            what, native.execute, (sql, params), self._timeout if timeout is None else timeout
         )
 
     def _log(self, sql: str, params: Any) -> None:
@@ -168,12 +179,12 @@ class Cursor:
         self._rows = result.rows
         self._pos = 0
         self._raw_desc = result.description
-        # psycopg2 counts the rows of any row-returning result, even when the command
-        # tag carries no count (SHOW, FETCH in a function, ...)
-        self._rowcount = result.rowcount if result.description is None else len(result.rows)
+        # the engine counts the rows of every row-returning result, as psycopg2 does
+        self._rowcount = result.rowcount
         self._statusmessage = result.statusmessage
         self._lastrowid = result.lastrowid
-        self._set_query(sql, params)
+        self._query = None  # rendered on first read: most callers never look at it
+        self._query_src = (sql, params)
 
     def _set_query(self, sql: str, params: Any) -> None:
         # `query` is rendered on first read: most callers never look at it.
@@ -239,10 +250,14 @@ class Cursor:
         """All remaining rows."""
         if self._name is not None:
             return await self._fetch_named("ALL")
-        rows = self._results()
+        rows = self._rows
+        raw_desc = self._raw_desc
+        if raw_desc is None or raw_desc is not self._factory_for or self._closed or self._conn._native.closed:
+            rows = self._results()  # the checks, and a row factory for a new description
         chunk = rows[self._pos :] if self._pos else rows[:]
         self._pos = len(rows)
-        return self._shape(chunk)
+        factory = self._row_factory
+        return chunk if factory is None else [factory(r) for r in chunk]
 
     async def scroll(self, value: int, mode: str = "relative") -> None:
         """Move to a new row position; ProgrammingError if it falls outside the results."""

@@ -73,37 +73,6 @@ async def _destroy_pool(pool: Pool) -> None:
     await pool.wait_closed()
 
 
-class _Usage:
-    """What a pooled connection did that release must undo, seen from command tags."""
-
-    __slots__ = ("listened", "declared")
-
-    def __init__(self) -> None:
-        self.listened = False
-        self.declared = False
-
-
-def _watch(conn: Connection, usage: _Usage) -> None:
-    """Note LISTEN and DECLARE CURSOR from each result's command tag.
-
-    The engine does not report them, so the connection's request runner is wrapped for
-    pooled connections only. Only the last statement of a multi-statement string is seen;
-    queued notifications at release also trigger the UNLISTEN.
-    """
-    run = conn._run
-
-    async def watched_run(what: str, start: Callable[[], Any], timeout: Optional[float]) -> Any:
-        result = await run(what, start, timeout)
-        tag = result.statusmessage
-        if tag == "LISTEN":
-            usage.listened = True
-        elif tag == "DECLARE CURSOR":
-            usage.declared = True
-        return result
-
-    conn._run = watched_run  # type: ignore[method-assign]
-
-
 class Pool:
     """A bounded set of connections to one database, handed out by acquire()."""
 
@@ -139,7 +108,6 @@ class Pool:
         )
         self._free: collections.deque[Connection] = collections.deque()
         self._used: set[Connection] = set()
-        self._usage: dict[Connection, _Usage] = {}
         self._terminated: set[Connection] = set()
         self._opening = 0  # slots reserved by connections being opened
         self._resetting = 0  # released connections being cleaned before reuse
@@ -194,7 +162,6 @@ class Pool:
                     conn = await self._open_new()
                 finally:
                     self._opening -= 1
-                self._adopt(conn)
                 self._give(conn)
         except BaseException:
             self.close()
@@ -211,11 +178,6 @@ class Pool:
                 conn.close()
                 raise
         return conn
-
-    def _adopt(self, conn: Connection) -> None:
-        usage = _Usage()
-        _watch(conn, usage)
-        self._usage[conn] = usage
 
     def _has_room(self) -> bool:
         return not self._maxsize or self.size < self._maxsize
@@ -248,7 +210,6 @@ class Pool:
                 raise
             return
         self._opening -= 1
-        self._adopt(conn)
         self._give(conn)
 
     def _fail_oldest_waiter(self, exc: BaseException) -> None:
@@ -297,11 +258,11 @@ class Pool:
         while self._free:
             conn = self._free.popleft()
             if conn.closed:
-                self._forget(conn)
+                self._slot_freed()
                 continue
             if -1 < self._recycle < now - conn.last_usage:
                 conn.close()
-                self._forget(conn)
+                self._slot_freed()
                 continue
             self._used.add(conn)
             return conn
@@ -321,10 +282,10 @@ class Pool:
         """A clean connection is available: to the oldest waiter, else to the free list."""
         if self._closing:
             conn.close()
-            self._forget(conn)
+            self._slot_freed()
             return
         if conn.closed:
-            self._forget(conn)
+            self._slot_freed()
             return
         while self._waiters:
             fut = self._waiters.popleft()
@@ -339,10 +300,6 @@ class Pool:
         self._returned.set()
         self._grow()
 
-    def _forget(self, conn: Connection) -> None:
-        self._usage.pop(conn, None)
-        self._slot_freed()
-
     # -- releasing ---------------------------------------------------------------------
 
     def release(self, conn: Connection) -> asyncio.Future[None]:
@@ -355,11 +312,11 @@ class Pool:
         self._used.remove(conn)
         self._returned.set()
         if conn.closed:
-            self._forget(conn)
+            self._slot_freed()
             return create_completed_future(self._loop)
         if self._closing:
             conn.close()
-            self._forget(conn)
+            self._slot_freed()
             return create_completed_future(self._loop)
         if self._is_clean(conn):
             self._give(conn)
@@ -373,26 +330,26 @@ class Pool:
             return False
         if native.transaction_status != TRANSACTION_STATUS_IDLE:
             return False
-        usage = self._usage[conn]
-        return not (usage.listened or usage.declared or conn.notifies.qsize())
+        # the engine marks LISTEN and DECLARE CURSOR from their command tags
+        return not (native.listened or native.declared or conn.notifies.qsize())
 
     async def _reset(self, conn: Connection) -> None:
         """Bring a released connection back to a fresh session, or drop it."""
-        usage = self._usage[conn]
+        native = conn.raw
         try:
             await conn._finish_cleanup()  # a cancelled query or a cursor's CLOSE
             await conn.raw.wait_idle()
             statements = []
             if not conn.closed and conn.raw.transaction_status != TRANSACTION_STATUS_IDLE:
                 statements.append("ROLLBACK")
-            if usage.declared:
+            if native.declared:
                 statements.append("CLOSE ALL")  # WITH HOLD cursors outlive their transaction
-            if usage.listened or conn.notifies.qsize():
+            if native.listened or conn.notifies.qsize():
                 statements.append("UNLISTEN *")
             if statements:
                 async with conn.cursor() as cur:
                     await cur.execute("; ".join(statements))
-            usage.listened = usage.declared = False
+            native.clear_session_marks()
             while conn.notifies.qsize():
                 conn.notifies.get_nowait()
         except Exception as exc:
@@ -401,7 +358,7 @@ class Pool:
         finally:
             self._resetting -= 1
         if conn.closed:
-            self._forget(conn)
+            self._slot_freed()
         else:
             self._give(conn)
 
@@ -472,7 +429,7 @@ class Pool:
         while self._free:
             conn = self._free.popleft()
             conn.close()
-            self._forget(conn)
+            self._slot_freed()
 
     def close(self) -> None:
         """Refuse new acquires and fail queued ones; connections close as they come back."""
@@ -490,7 +447,6 @@ class Pool:
         for conn in list(self._used):
             conn.close()
             self._terminated.add(conn)
-            self._usage.pop(conn, None)
         self._used.clear()
         self._returned.set()
 

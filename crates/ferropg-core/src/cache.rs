@@ -1,6 +1,7 @@
 //! A small LRU map for prepared statements: statement names live on the server, so
 //! whatever the cache evicts must be closed there too; `insert` hands it back.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
@@ -40,15 +41,20 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
         self.tick
     }
 
-    /// Look up and mark as most recently used.
-    pub fn get(&mut self, key: &K) -> Option<&V> {
+    /// Look up and mark as most recently used (by any borrowed form of the key, so a
+    /// lookup by `&str` allocates nothing).
+    pub fn get<Q>(&mut self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let tick = self.next_tick();
-        let (_, used) = self.entries.get_mut(key)?;
+        let (value, used) = self.entries.get_mut(key)?;
         let old = std::mem::replace(used, tick);
         if let Some(k) = self.order.remove(&old) {
             self.order.insert(tick, k);
         }
-        self.entries.get(key).map(|(v, _)| v)
+        Some(value)
     }
 
     /// Insert (or replace) and return what had to leave: the replaced value under the

@@ -19,6 +19,7 @@ use ferropg_core::protocol::{
     encode_cancel_request, Credentials, ErrorFields, Event, Message, ProtocolError, Session,
     TransactionStatus,
 };
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use socket2::Socket;
@@ -57,19 +58,17 @@ impl Outbox {
     fn deliver(self, py: Python<'_>) {
         for (future, outcome) in self.results {
             let fut = future.bind(py);
-            if fut
-                .call_method0("done")
-                .and_then(|d| d.is_truthy())
-                .unwrap_or(true)
-            {
-                continue; // cancelled or timed out: nobody is waiting
-            }
             let r = match outcome {
-                Ok(value) => fut.call_method1("set_result", (value,)),
-                Err(err) => fut.call_method1("set_exception", (err.into_value(py),)),
+                Ok(value) => fut.call_method1(intern!(py, "set_result"), (value,)),
+                Err(err) => fut.call_method1(intern!(py, "set_exception"), (err.into_value(py),)),
             };
+            // A future already done was cancelled or timed out: nobody waits for it, and
+            // asking first would cost every request a call.
             if let Err(err) = r {
-                err.write_unraisable(py, Some(fut));
+                let done = fut.call_method0(intern!(py, "done")).and_then(|d| d.is_truthy());
+                if !matches!(done, Ok(true)) {
+                    err.write_unraisable(py, Some(fut));
+                }
             }
         }
         for (callback, args) in self.calls {
@@ -103,6 +102,9 @@ pub struct Connection {
     on_lost: Option<PyObject>,
     /// A FATAL error the server sent before closing, raised instead of a bare EOF.
     fatal: Option<ErrorFields>,
+    /// A LISTEN / DECLARE CURSOR ran since `clear_session_marks()`.
+    listened: bool,
+    declared: bool,
     sslmode: String,
     sslrootcert: Option<String>,
     sslcert: Option<String>,
@@ -208,6 +210,9 @@ impl Connection {
     fn dispatch(&mut self, py: Python<'_>, event: Event, out: &mut Outbox) -> PyResult<()> {
         match event {
             Event::Response(message) => {
+                if let Message::CommandComplete(body) = &message {
+                    self.note_session_state(body.tag().unwrap_or(""));
+                }
                 // A FATAL answer (pg_terminate_backend mid-query) comes right before EOF:
                 // keep it so the loss is raised as that error, not a bare "server closed".
                 if let Message::ErrorResponse(body) = &message {
@@ -311,6 +316,15 @@ impl Connection {
         Ok(())
     }
 
+    /// Remember what outlives a statement in the session, for a pool to undo on release.
+    fn note_session_state(&mut self, tag: &str) {
+        match tag {
+            "LISTEN" => self.listened = true,
+            "DECLARE CURSOR" => self.declared = true,
+            _ => {}
+        }
+    }
+
     fn start_type_lookup(&mut self, py: Python<'_>) -> PyResult<()> {
         self.phase = Phase::TypeLookup;
         // Phase::Ready is what the session checks; the Python face still waits.
@@ -405,7 +419,7 @@ impl Connection {
     }
 
     fn new_future(&self, py: Python<'_>) -> PyResult<PyObject> {
-        self.event_loop.call_method0(py, "create_future")
+        self.event_loop.call_method0(py, intern!(py, "create_future"))
     }
 
     fn check_ready(&self, py: Python<'_>) -> PyResult<()> {
@@ -504,6 +518,8 @@ impl Connection {
             on_notify: None,
             on_lost: None,
             fatal: None,
+            listened: false,
+            declared: false,
             sslmode: info.sslmode.as_str().to_owned(),
             sslrootcert: info.sslrootcert.clone(),
             sslcert: info.sslcert.clone(),
@@ -659,6 +675,23 @@ impl Connection {
             this.lose(py, errors::interface_error(py, "connection already closed"), out);
             Ok(())
         });
+    }
+
+    /// A LISTEN ran since the marks were last cleared (a pool then sends UNLISTEN *).
+    #[getter]
+    fn listened(&self) -> bool {
+        self.listened
+    }
+
+    /// A DECLARE CURSOR ran since the marks were last cleared (a pool then sends CLOSE ALL).
+    #[getter]
+    fn declared(&self) -> bool {
+        self.declared
+    }
+
+    fn clear_session_marks(&mut self) {
+        self.listened = false;
+        self.declared = false;
     }
 
     #[getter]

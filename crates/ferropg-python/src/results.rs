@@ -175,6 +175,8 @@ pub struct Collector {
     statusmessage: Option<String>,
     lastrowid: u32,
     failure: Option<Failure>,
+    /// The last statement completed and no RowDescription has come since.
+    between_statements: bool,
     /// Set for executions of a named statement: what to record and what to retry with.
     named: Option<(Arc<Prepared>, Option<EncodedParams>)>,
 }
@@ -197,12 +199,14 @@ impl Collector {
             statusmessage: None,
             lastrowid: 0,
             failure: None,
+            between_statements: true,
             named: None,
         }
     }
 
     /// Rows arrive without a RowDescription (a described named statement).
     pub fn with_shape(mut self, shape: Option<Arc<Shape>>) -> Self {
+        self.between_statements = shape.is_none();
         self.shape = shape;
         self
     }
@@ -274,15 +278,19 @@ impl Collector {
                         self.rowcount = self.rowcount.max(0) + n;
                     }
                     Collect::Rows { .. } => {
+                        // A statement that sent no RowDescription returns no rows: the
+                        // result is the last statement's (several in one simple Query).
+                        if self.between_statements {
+                            self.shape = None;
+                            self.rows.clear();
+                        }
+                        self.between_statements = true;
                         // psycopg2 counts the rows of any row-returning command (SHOW,
                         // FETCH, RETURNING...); the tag's count serves the others.
                         self.rowcount = match (&self.shape, counts.rows) {
                             (Some(_), _) => self.rows.len() as i64,
                             (None, rows) => rows.map_or(-1, |n| n as i64),
                         };
-                        if self.shape.is_none() {
-                            self.rows.clear();
-                        }
                     }
                 }
                 self.lastrowid = counts.oid;
@@ -323,6 +331,7 @@ impl Collector {
 
     fn on_row_description(&mut self, py: Python<'_>, reg: &TypeRegistry, body: &RowDescriptionBody) {
         self.rows.clear();
+        self.between_statements = false;
         let Collect::Rows { slot } = &self.kind else {
             return;
         };

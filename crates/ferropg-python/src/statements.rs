@@ -22,7 +22,10 @@ struct Entry {
 }
 
 pub struct StatementCache {
-    entries: Lru<(String, bool), Arc<Entry>>,
+    /// Analyses per SQL text, apart for calls with and without parameters (psycopg2
+    /// does no `%` processing without them).
+    with_params: Lru<String, Arc<Entry>>,
+    without_params: Lru<String, Arc<Entry>>,
     standard_conforming_strings: bool,
     /// Named server-side statements (`statement_cache_size` > 0), keyed by the SQL sent
     /// and the parameter types.
@@ -74,7 +77,8 @@ fn sql_error(py: Python<'_>, err: SqlError) -> PyErr {
 impl StatementCache {
     pub fn new(statement_cache_size: usize) -> Self {
         StatementCache {
-            entries: Lru::new(ANALYSIS_CACHE_SIZE),
+            with_params: Lru::new(ANALYSIS_CACHE_SIZE),
+            without_params: Lru::new(ANALYSIS_CACHE_SIZE),
             standard_conforming_strings: true,
             prepared: Lru::new(statement_cache_size),
             prefix: format!("_ferropg_{:08x}_", rand::random::<u32>()),
@@ -139,19 +143,24 @@ impl StatementCache {
     pub fn set_standard_conforming_strings(&mut self, on: bool) {
         if on != self.standard_conforming_strings {
             self.standard_conforming_strings = on;
-            self.entries.drain();
+            self.forget_shapes();
         }
     }
 
     /// Which columns can come back binary may depend on the session (timestamptz needs
     /// a time zone Python can resolve): re-learn every shape after such a change.
     pub fn forget_shapes(&mut self) {
-        self.entries.drain();
+        self.with_params.drain();
+        self.without_params.drain();
     }
 
     fn entry(&mut self, py: Python<'_>, sql: &str, has_params: bool) -> PyResult<Arc<Entry>> {
-        let key = (sql.to_owned(), has_params);
-        if let Some(entry) = self.entries.get(&key) {
+        let cache = if has_params {
+            &mut self.with_params
+        } else {
+            &mut self.without_params
+        };
+        if let Some(entry) = cache.get(sql) {
             return Ok(entry.clone());
         }
         let statement = Statement::parse(sql, has_params, self.standard_conforming_strings)
@@ -160,7 +169,7 @@ impl StatementCache {
             statement,
             shape: Arc::default(),
         });
-        self.entries.insert(key, entry.clone());
+        cache.insert(sql.to_owned(), entry.clone());
         Ok(entry)
     }
 
