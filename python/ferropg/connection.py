@@ -12,6 +12,7 @@ import os
 import random
 import socket
 import sys
+import time
 import traceback
 import warnings
 import weakref
@@ -280,6 +281,9 @@ class Connection:
         self._in_flight: Optional[str] = None  # what is using the connection now
         self._cleanup: Optional[asyncio.Task[None]] = None  # cancel/close work to finish first
         self._watchdog = _Watchdog(loop)
+        # asyncio's own loop.time() is time.monotonic() behind a Python call; other
+        # loops (uvloop) keep their own clock, which their timers use.
+        self._clock = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
         self._desc_cache: dict[int, tuple[Any, tuple[Column, ...]]] = {}
         self._wire_callbacks()
         if loop.get_debug():
@@ -374,7 +378,7 @@ class Connection:
                 await self._finish_cleanup()
             if self._native.closed:
                 raise InterfaceError("connection already closed")
-            now = self._last_usage = self._loop.time()
+            now = self._last_usage = self._clock()
             # The engine's future is awaited directly (one loop step less than a wrapper):
             # the engine ignores futures that are already done, so cancelling it on
             # timeout or task cancellation only drops the late result.
@@ -386,7 +390,11 @@ class Connection:
                     self._start_cleanup()
                     raise
             watchdog = self._watchdog
-            watchdog.watch(fut, now + timeout)
+            # the watchdog's fields are set here, not through a method: once per query
+            watchdog._fut = fut
+            deadline = watchdog._deadline = now + timeout
+            if watchdog._timer is None or deadline < watchdog._timer_at:
+                watchdog.arm(deadline)
             try:
                 return await fut
             except asyncio.CancelledError:
@@ -396,7 +404,7 @@ class Connection:
                     raise asyncio.TimeoutError() from None
                 raise
             finally:
-                watchdog.unwatch()
+                watchdog._fut = None
         finally:
             self._in_flight = None
 
@@ -664,8 +672,8 @@ async def _after(previous: Optional[asyncio.Task[None]], coro: Coroutine[Any, An
 class _Watchdog:
     """Times requests out with one timer per connection instead of one per request.
 
-    A request records its future and deadline; the timer is armed only when none is
-    armed for an earlier time, and re-arms itself when it fires early. Most requests end
+    A request (Connection._request) sets `_fut` and `_deadline` and calls `arm()` only
+    when no timer is armed for an earlier time; the timer and re-arms itself when it fires early. Most requests end
     long before their timeout, so they cost a clock read, not a timer. It holds no
     reference to the connection, so an unclosed connection is still collected promptly.
     """
@@ -680,17 +688,11 @@ class _Watchdog:
         self._timer_at = 0.0
         self.expired: Optional[asyncio.Future[Any]] = None  # the future it timed out
 
-    def watch(self, fut: asyncio.Future[Any], deadline: float) -> None:
-        self._fut = fut
-        self._deadline = deadline
-        if self._timer is None or deadline < self._timer_at:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = self._loop.call_at(deadline, self._fire)
-            self._timer_at = deadline
-
-    def unwatch(self) -> None:
-        self._fut = None
+    def arm(self, deadline: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_at(deadline, self._fire)
+        self._timer_at = deadline
 
     def close(self) -> None:
         if self._timer is not None:

@@ -97,7 +97,15 @@ class Cursor:
         except BaseException:
             self._fail(operation, parameters)
             raise
-        self._take(result, operation, parameters)
+        # self._take(), inlined: this runs once per query
+        self._rows = result.rows
+        self._pos = 0
+        self._raw_desc = result.description
+        self._rowcount = result.rowcount
+        self._statusmessage = result.statusmessage
+        self._lastrowid = result.lastrowid
+        self._query = None
+        self._query_src = (operation, parameters)
 
     async def executemany(
         self, operation: str, seq_of_parameters: Iterable[Any], *, timeout: Optional[float] = None
