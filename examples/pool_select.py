@@ -22,7 +22,7 @@ async def main() -> None:
             print("cursor():", await cur.fetchone())
 
         # 3. `with (await pool)`, aiopg's oldest spelling.
-        with (await pool) as conn:
+        with (await pool) as conn:  # fmt: skip
             async with conn.cursor() as cur:
                 await cur.execute("SELECT pg_backend_pid()")
                 print("await pool: backend pid", (await cur.fetchone())[0])

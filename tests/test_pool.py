@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
-
 import ferropg
+import pytest
 from ferropg.extensions import TRANSACTION_STATUS_IDLE
 
 
@@ -45,8 +44,16 @@ async def test_create_pool_async_with_closes(dsn: str) -> None:
 
 async def test_from_pool_fill_and_bad_sizes(dsn: str) -> None:
     pool = await ferropg.Pool.from_pool_fill(
-        dsn, 2, 4, 10.0, enable_json=True, enable_hstore=True, enable_uuid=True,
-        echo=False, on_connect=None, pool_recycle=-1,
+        dsn,
+        2,
+        4,
+        10.0,
+        enable_json=True,
+        enable_hstore=True,
+        enable_uuid=True,
+        echo=False,
+        on_connect=None,
+        pool_recycle=-1,
     )
     assert pool.freesize == 2
     pool.close()
@@ -84,7 +91,7 @@ async def test_acquire_await_and_release(dsn: str) -> None:
 
 async def test_with_await_pool(dsn: str) -> None:
     async with ferropg.create_pool(dsn, minsize=1) as pool:
-        with (await pool) as conn:
+        with await pool as conn:
             assert pool.freesize == 0
             assert await scalar(conn, "SELECT 1") == 1
         assert pool.freesize == 1
@@ -101,7 +108,7 @@ async def test_cursor_shortcut_both_forms(dsn: str) -> None:
             assert await cur.fetchone() == (7,)
             assert pool.freesize == 0
         assert cur.closed and pool.freesize == 1
-        with (await pool.cursor()) as cur:
+        with await pool.cursor() as cur:
             await cur.execute("SELECT 8")
             assert await cur.fetchone() == (8,)
         assert cur.closed
@@ -208,6 +215,41 @@ async def test_listen_without_notification_removed(dsn: str) -> None:
             await cur.execute("LISTEN quiet_chan")
         async with pool.acquire() as conn:
             assert await scalar(conn, "SELECT count(*) FROM pg_listening_channels()") == 0
+
+
+async def test_listen_inside_multi_statement_removed(dsn: str) -> None:
+    async with ferropg.create_pool(dsn, minsize=1, maxsize=1) as pool:
+        async with pool.cursor() as cur:
+            await cur.execute("LISTEN multi_chan; SELECT 1")
+        async with pool.acquire() as conn:
+            assert await scalar(conn, "SELECT count(*) FROM pg_listening_channels()") == 0
+
+
+async def test_release_after_cancelled_query(dsn: str) -> None:
+    async with ferropg.create_pool(dsn, minsize=1, maxsize=1) as pool:
+        conn = await pool.acquire()
+
+        async def sleeper() -> None:
+            async with conn.cursor() as cur:
+                await cur.execute("SELECT pg_sleep(30)")
+
+        task = asyncio.ensure_future(sleeper())
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        released = pool.release(conn)
+        assert not released.done()  # the server-side cancel runs first
+        await asyncio.wait_for(released, 10)
+        async with pool.acquire() as again:
+            assert again is conn and await scalar(again, "SELECT 5") == 5
+
+
+async def test_pool_as_async_context_manager(dsn: str) -> None:
+    pool = await ferropg.create_pool(dsn, minsize=1)
+    async with pool as same:
+        assert same is pool
+    assert pool.closed
 
 
 async def test_idle_release_is_immediate(dsn: str) -> None:
