@@ -245,6 +245,18 @@ async def test_release_after_cancelled_query(dsn: str) -> None:
             assert again is conn and await scalar(again, "SELECT 5") == 5
 
 
+async def test_cancelled_release_still_resets(dsn: str) -> None:
+    async with ferropg.create_pool(dsn, minsize=1, maxsize=1) as pool:
+        conn = await pool.acquire()
+        async with conn.cursor() as cur:
+            await cur.execute("BEGIN")
+        released = pool.release(conn)
+        released.cancel()  # e.g. the releasing task was cancelled in `async with` exit
+        async with pool.acquire() as again:
+            assert again is conn
+            assert again.raw.transaction_status == TRANSACTION_STATUS_IDLE
+
+
 async def test_pool_as_async_context_manager(dsn: str) -> None:
     pool = await ferropg.create_pool(dsn, minsize=1)
     async with pool as same:

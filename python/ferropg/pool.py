@@ -2,9 +2,10 @@
 
 The public surface is aiopg 1.4's (`create_pool`, `Pool.acquire/release/cursor`,
 `with (await pool) as conn`, `close/terminate/wait_closed`). Underneath, waiters are
-served first come, first served: a released connection (or a free slot to open one) is
-handed straight to the oldest waiter, so a newcomer can never overtake it, and a waiter
-that is cancelled or times out gives back whatever it was handed.
+served first come, first served: a released or newly opened connection is handed
+straight to the oldest waiter, so a newcomer can never overtake it; connections are
+opened by tasks of the pool, so a waiter that is cancelled or times out leaves nothing
+half-open and gives back whatever it was handed.
 
 A connection comes back clean: an open transaction is rolled back, server-side cursors
 closed, LISTENs removed and queued notifications dropped. The common case (idle, never
@@ -322,7 +323,11 @@ class Pool:
             self._give(conn)
             return create_completed_future(self._loop)
         self._resetting += 1
-        return self._loop.create_task(self._reset(conn))
+        task = self._loop.create_task(self._reset(conn))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        # Shielded: a caller cancelled while awaiting its release must not cut the reset short.
+        return asyncio.shield(task)
 
     def _is_clean(self, conn: Connection) -> bool:
         native = conn.raw
@@ -355,12 +360,15 @@ class Pool:
         except Exception as exc:
             logger.warning("dropping pooled connection %r: reset failed: %r", conn, exc)
             conn.close()
+        except BaseException:  # cancelled (loop shutdown): a half-reset session is unusable
+            conn.close()
+            raise
         finally:
             self._resetting -= 1
-        if conn.closed:
-            self._slot_freed()
-        else:
-            self._give(conn)
+            if conn.closed:
+                self._slot_freed()
+            else:
+                self._give(conn)
 
     # -- the cursor shortcut and `with (await pool)` -------------------------------------
 
