@@ -84,7 +84,9 @@ class SAConnection:
             )
         given = param_sets[0] if param_sets else None
         if isinstance(query, str):
-            sql, args, result_map = query, given, None
+            # As aiopg.sa: a string always goes through %-formatting ('%%' is one '%'),
+            # even with no parameters, so aiopg code written for it reads the same.
+            sql, args, result_map = query, given if given is not None else [], None
         elif isinstance(query, ClauseElement):
             sql, args, result_map = self._compile(query, given)
         else:
@@ -109,7 +111,6 @@ class SAConnection:
                 )
             compiled = query.compile(dialect=self._dialect)
             return str(compiled), compiled.construct_params(), None
-        compiled = query.compile(dialect=self._dialect, compile_kwargs=_COMPILE_KWARGS)
         if given is not None and not isinstance(given, Mapping):
             if not isinstance(query, UpdateBase):
                 raise exc.ArgumentError(
@@ -117,6 +118,13 @@ class SAConnection:
                 )
             # aiopg.sa: positional values for an insert/update follow the table's columns.
             given = {col.key: value for col, value in zip(query.table.c, given)}
+        # As SQLAlchemy's own execute: an insert/update names the columns given a value
+        # (the others get their defaults), not every column of the table.
+        compiled = query.compile(
+            dialect=self._dialect,
+            column_keys=sorted(given) if given else [],
+            compile_kwargs=_COMPILE_KWARGS,
+        )
         return str(compiled), _bind_values(compiled, given), compiled._result_columns
 
     async def _open_cursor(self) -> Cursor:
