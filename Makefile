@@ -6,12 +6,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 export VIRTUAL_ENV := $(abspath $(VENV))
 
-.PHONY: venv develop release demo test test-rust test-python bench bench-quick bench-build lint clean
+.PHONY: venv develop release demo test test-rust test-python bench bench-quick bench-build lint clean test-sa14
 
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q "maturin>=1.5,<2" pytest pytest-asyncio pytest-timeout hypothesis uvloop psycopg2-binary
+	$(PY) -m pip install -q "maturin>=1.5,<2" pytest pytest-asyncio pytest-timeout hypothesis uvloop psycopg2-binary \
+		"sqlalchemy>=2,<3"
 	touch $@
 
 develop: venv
@@ -23,13 +24,27 @@ release: venv
 demo: develop
 	$(PY) examples/run_all.py
 
-test: test-rust test-python
+test: test-rust test-python test-sa14
 
 test-rust:
 	cargo test -q --workspace
 
 test-python: develop
 	$(PY) -m pytest -q
+
+# ferropg.sa supports SQLAlchemy 1.4 too: its tests run again in a second virtualenv
+# holding 1.4 (.venv has 2.x), with the extension built into it from the same cargo cache.
+SA14_VENV ?= .venv-sa14
+SA14_PY   := $(SA14_VENV)/bin/python
+
+$(SA14_VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(SA14_VENV)
+	$(SA14_PY) -m pip install -q "maturin>=1.5,<2" pytest pytest-asyncio pytest-timeout "sqlalchemy>=1.4,<2"
+	touch $@
+
+test-sa14: $(SA14_VENV)/.stamp
+	VIRTUAL_ENV=$(abspath $(SA14_VENV)) $(SA14_PY) -m maturin develop -q
+	$(SA14_PY) -m pytest -q tests/sa
 
 # The benchmark has its own virtualenv (the peers at pinned versions) and its own
 # release wheel of ferropg, so it never touches the .venv the tests use.
@@ -58,4 +73,4 @@ lint: venv
 	cargo clippy --workspace --all-targets -- -D warnings
 
 clean:
-	rm -rf $(VENV) target
+	rm -rf $(VENV) $(SA14_VENV) target
