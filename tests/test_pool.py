@@ -567,3 +567,23 @@ async def test_listen_notify_through_pool(dsn: str) -> None:
         async with pool.acquire() as c1, pool.acquire() as c2:
             for c in (c1, c2):
                 assert await scalar(c, "SELECT count(*) FROM pg_listening_channels()") == 0
+
+
+async def test_late_close_of_a_named_cursor_leaves_the_next_borrower_alone(dsn: str) -> None:
+    async with ferropg.create_pool(dsn, minsize=1, maxsize=1) as pool:
+        conn = await pool.acquire()
+        stale = await conn.cursor(name="stale")
+        await stale.execute("SELECT 1")  # the cursor began its own transaction
+        await pool.release(conn)  # left open: the pool rolls back
+        conn2 = await pool.acquire()
+        assert conn2 is conn
+        cur = await conn2.cursor()
+        await cur.execute("CREATE TEMP TABLE late_close (x int)")
+        await cur.execute("BEGIN")
+        await cur.execute("INSERT INTO late_close VALUES (1)")
+        await stale.close()  # must not COMMIT the second borrower's transaction
+        await cur.execute("ROLLBACK")
+        await cur.execute("SELECT count(*) FROM late_close")
+        assert await cur.fetchone() == (0,)
+        cur.close()
+        await pool.release(conn2)

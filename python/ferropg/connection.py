@@ -281,6 +281,9 @@ class Connection:
         self._in_flight: Optional[str] = None  # what is using the connection now
         self._cleanup: Optional[asyncio.Task[None]] = None  # cancel/close work to finish first
         self._watchdog = _Watchdog(loop)
+        # Bumped each time a pool hands the connection out again: a named cursor left
+        # open by an earlier borrower must not COMMIT or CLOSE in the new one's session.
+        self._epoch = 0
         # asyncio's own loop.time() is time.monotonic() behind a Python call; other
         # loops (uvloop) keep their own clock, which their timers use.
         self._clock = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time

@@ -71,6 +71,7 @@ class Cursor:
         # named cursors only
         self._declared = False
         self._began = False  # we sent BEGIN for it, so close() ends that transaction
+        self._epoch = 0  # the connection's epoch when DECLARE ran
 
     # -- statements --------------------------------------------------------------------
 
@@ -300,6 +301,7 @@ class Cursor:
         self._check_open()
         conn = self._conn
         await conn._finish_cleanup()  # the transaction status must be current
+        self._epoch = conn._epoch
         if not self._withhold and conn._is_idle_outside_transaction():
             await self._exec("cursor.execute", "BEGIN", None, timeout)
             self._began = True
@@ -363,8 +365,8 @@ class Cursor:
         except Exception as exc:
             logger.debug("closing cursor %r: connection unusable: %r", self._name, exc)
             return
-        if native.closed:
-            return
+        if native.closed or self._conn._epoch != self._epoch:
+            return  # gone with the session, or the pool has reset it for another borrower
         status = native.transaction_status
         if self._began:
             if status != TRANSACTION_STATUS_IDLE:

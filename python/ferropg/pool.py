@@ -281,6 +281,7 @@ class Pool:
 
     def _give(self, conn: Connection) -> None:
         """A clean connection is available: to the oldest waiter, else to the free list."""
+        conn._epoch += 1  # what earlier borrowers' cursors began is gone: see Cursor
         if self._closing:
             conn.close()
             self._slot_freed()
