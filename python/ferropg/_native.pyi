@@ -106,6 +106,10 @@ class Connection:
         on_lost: Optional[Callable[[BaseException], None]],
     ) -> None: ...
     def parameter_status(self, name: str) -> Optional[str]: ...
+    def clear_session_marks(self) -> None:
+        """Forget `listened` and `declared` (a pool calls this once it has undone them)."""
+    listened: bool  # a LISTEN ran since the marks were cleared
+    declared: bool  # a DECLARE CURSOR ran since the marks were cleared
     def close(self) -> None:
         """Send Terminate, close the socket, fail pending futures with InterfaceError."""
     closed: bool
