@@ -379,8 +379,7 @@ class Connection:
         try:
             if self._cleanup is not None:
                 await self._finish_cleanup()
-            if self._native.closed:
-                raise InterfaceError("connection already closed")
+            # send() raises InterfaceError("connection already closed") on a closed one
             now = self._last_usage = self._clock()
             # The engine's future is awaited directly (one loop step less than a wrapper):
             # the engine ignores futures that are already done, so cancelling it on
