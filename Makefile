@@ -26,7 +26,7 @@ demo: develop
 
 test: test-rust test-python test-sa14
 
-test-rust:
+test-rust: venv
 	cargo test -q --workspace
 
 test-python: develop
