@@ -312,7 +312,8 @@ fn text_level<F: Fn(&Value, &mut String) + Copy>(items: &[Value], out: &mut Stri
     out.push('}');
 }
 
-fn push_quoted(out: &mut String, s: &str) {
+/// A double-quoted element with `"` and `\` escaped: the rule array and hstore text share.
+pub(crate) fn push_quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         if c == '"' || c == '\\' {

@@ -3,6 +3,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
+use super::encode_write::push_quoted;
 use super::{be, malformed};
 
 fn text_or_none(py: Python<'_>, v: Option<&str>) -> PyObject {
@@ -118,17 +119,6 @@ pub(crate) fn encode_text(pairs: &[(String, Option<String>)]) -> String {
         }
     }
     out
-}
-
-fn push_quoted(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
