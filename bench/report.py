@@ -1,6 +1,7 @@
 """Turning a run's results (the JSON run.py writes) into tables: plain text or Markdown.
 
-    python bench/report.py bench/results/2026-11-23.json   # Markdown, for the README
+    python bench/report.py bench/results/<date>.json             # every table, Markdown
+    python bench/report.py --summary bench/results/<date>.json   # the README's compact form
 """
 
 from __future__ import annotations
@@ -139,6 +140,37 @@ def markdown(results: dict) -> str:
     return "\n".join(out)
 
 
+def summary(results: dict) -> str:
+    """Compact Markdown for the README: one row per workload and loop, one column per entrant."""
+    entrants = results["settings"]["entrants"]
+    cells = {(c["workload"], c["loop"], c["entrant"]): c for c in results["cells"]}
+    out = []
+    for shape, key, what in (
+        ("sequential", "ops_per_cpu_s", "One connection: client ops per CPU-second (x asyncpg)"),
+        ("concurrent", "ops_per_s", f"{results['settings']['connections']} connections: wall ops/s (x asyncpg)"),
+    ):
+        out += [f"\n{what}\n", "| workload | loop | " + " | ".join(entrants) + " |", "|---|---|" + "---|" * len(entrants)]
+        for w in results["workloads"]:
+            for loop in results["settings"]["loops"]:
+                row = []
+                for e in entrants:
+                    c = cells.get((w["name"], loop, e))
+                    if c is None or c["status"] != "ok":
+                        row.append("n/a" if c is None or c["status"] == "unsupported" else c["status"])
+                        continue
+                    ratio = c[shape].get(f"{key}_vs_asyncpg")
+                    row.append(f"{_num(c[shape][key])} ({_ratio(ratio)})")
+                out.append(f"| {w['name']} | {loop} | " + " | ".join(row) + " |")
+    wide = [(e, cells.get(("wide_100k", results["settings"]["loops"][0], e))) for e in entrants]
+    rss = ", ".join(f"{e} {c['sequential']['peak_rss_kib'] / 1024:.0f}" for e, c in wide if c and c["status"] == "ok")
+    if rss:
+        out.append(f"\nPeak RSS (MiB, whole process) reading the 100,000-row table: {rss}.")
+    out.append("")
+    out.extend(f"- {line}" for line in ceiling_lines(results))
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
-    with open(sys.argv[1]) as f:
-        print(markdown(json.load(f)))
+    with open(sys.argv[-1]) as f:
+        loaded = json.load(f)
+    print(summary(loaded) if "--summary" in sys.argv else markdown(loaded))
