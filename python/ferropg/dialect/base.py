@@ -10,6 +10,7 @@ from __future__ import annotations
 import decimal
 import itertools
 import json
+import logging
 from typing import Any, Optional
 
 from sqlalchemy import exc, pool, util
@@ -17,6 +18,7 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.postgresql.array import ARRAY as PGARRAY
 from sqlalchemy.dialects.postgresql.base import PGDialect, PGExecutionContext
 from sqlalchemy.dialects.postgresql.json import JSON, JSONB
+from sqlalchemy.dialects.postgresql.pg_catalog import INT2VECTOR, OIDVECTOR
 from sqlalchemy.engine import processors
 
 from .dbapi import AdaptedDBAPI
@@ -36,10 +38,42 @@ class _String(sqltypes.String):
     render_bind_cast = True
 
 
+class _CHAR(sqltypes.CHAR):
+    """PostgreSQL's one-byte "char" (OID 18, used all over pg_catalog) reads as '' when
+    empty; the engine's binary decoder currently gives '\x00' once a statement's columns
+    are cached, which reflection would take for a generated column. No bind cast: a
+    bare ::CHAR is char(1) and would truncate."""
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        if coltype != 18:
+            return None
+        return lambda value: "" if value == "\x00" else value
+
+
 class _ARRAY(PGARRAY):
     """An empty or all-NULL list carries no element type of its own."""
 
     render_bind_cast = True
+
+
+class _SpaceSeparatedInts:
+    """int2vector/oidvector arrive as their text form ("1 0 2"), as from psycopg2."""
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        def process(value: Any) -> Any:
+            if isinstance(value, str):
+                return [int(part) for part in value.split()]
+            return value
+
+        return process
+
+
+class _INT2VECTOR(_SpaceSeparatedInts, INT2VECTOR):
+    pass
+
+
+class _OIDVECTOR(_SpaceSeparatedInts, OIDVECTOR):
+    pass
 
 
 class _NumericMixin:
@@ -103,11 +137,12 @@ class FerropgExecutionContext(PGExecutionContext):
         notices = self._dbapi_connection.notices
         if notices:
             for notice in notices:
-                self.dialect.logger.info(notice.rstrip())
+                _notice_log.info(notice.rstrip())
             del notices[:]
 
 
 _cursor_numbers = itertools.count(1)
+_notice_log = logging.getLogger("sqlalchemy.dialects.postgresql")
 
 
 class FerropgDialect(PGDialect):
@@ -127,12 +162,15 @@ class FerropgDialect(PGDialect):
         PGDialect.colspecs,
         {
             sqltypes.String: _String,
+            sqltypes.CHAR: _CHAR,
             sqltypes.ARRAY: _ARRAY,
             sqltypes.Numeric: _Numeric,
             sqltypes.Float: _Float,
             JSON: _JSON,
             sqltypes.JSON: _JSON,
             JSONB: _JSONB,
+            INT2VECTOR: _INT2VECTOR,
+            OIDVECTOR: _OIDVECTOR,
         },
     )
 
@@ -145,6 +183,11 @@ class FerropgDialect(PGDialect):
     @classmethod
     def get_pool_class(cls, url: Any) -> type[pool.Pool]:
         return pool.AsyncAdaptedQueuePool
+
+    @classmethod
+    def load_provisioning(cls) -> None:
+        """SQLAlchemy's test harness: PostgreSQL's own provisioning hooks apply unchanged."""
+        import sqlalchemy.dialects.postgresql.provision  # noqa: F401
 
     def retrieve_dbapi_version(self, dbapi: Any) -> Optional[tuple[int, ...]]:
         return util.parse_version_string(getattr(dbapi, "__version__", None))
