@@ -171,6 +171,8 @@ pub struct Collector {
     pub query: String,
     shape: Option<Arc<Shape>>,
     rows: Vec<PyObject>,
+    /// Scratch space for one row's values.
+    values: Vec<PyObject>,
     rowcount: i64,
     statusmessage: Option<String>,
     lastrowid: u32,
@@ -195,6 +197,7 @@ impl Collector {
             query,
             shape: None,
             rows: Vec::new(),
+            values: Vec::new(),
             rowcount: -1,
             statusmessage: None,
             lastrowid: 0,
@@ -358,7 +361,9 @@ impl Collector {
             return Err(malformed(py, "DataRow without RowDescription"));
         };
         let buf = body.buffer();
-        let mut values = Vec::with_capacity(shape.decoders.len());
+        // One buffer for every row's values: no allocation per row.
+        let values = &mut self.values;
+        values.clear();
         let mut ranges = body.ranges();
         while let Some(range) = ranges.next().map_err(|e| malformed(py, e))? {
             let decoder = shape
@@ -373,7 +378,7 @@ impl Collector {
         if values.len() != shape.decoders.len() {
             return Err(malformed(py, "DataRow has fewer columns than its RowDescription"));
         }
-        self.rows.push(PyTuple::new(py, values)?.into_any().unbind());
+        self.rows.push(PyTuple::new(py, values.drain(..))?.into_any().unbind());
         Ok(())
     }
 

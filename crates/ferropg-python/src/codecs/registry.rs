@@ -26,6 +26,8 @@ pub struct TypeRegistry {
     pub(crate) zoneinfo_cls: PyObject,
     /// `datetime.timezone` objects per UTC offset in seconds, so rows share them.
     offsets: Mutex<HashMap<i32, Py<PyTzInfo>>>,
+    /// `datetime.timezone.utc`: the common offset, answered without the cache's lock.
+    utc: Py<PyTzInfo>,
 }
 
 impl TypeRegistry {
@@ -46,6 +48,7 @@ impl TypeRegistry {
             timezone_cls: datetime.getattr("timezone")?.unbind(),
             zoneinfo_cls: py.import("zoneinfo")?.getattr("ZoneInfo")?.unbind(),
             offsets: Mutex::new(HashMap::new()),
+            utc: datetime.getattr("timezone")?.getattr("utc")?.downcast_into::<PyTzInfo>()?.unbind(),
         })
     }
 
@@ -160,6 +163,9 @@ impl TypeRegistry {
 
     /// The shared `datetime.timezone` for a UTC offset in seconds.
     pub(crate) fn tz_for_offset<'py>(&self, py: Python<'py>, seconds: i32) -> PyResult<Bound<'py, PyTzInfo>> {
+        if seconds == 0 {
+            return Ok(self.utc.bind(py).clone());
+        }
         if let Ok(cache) = self.offsets.lock() {
             if let Some(tz) = cache.get(&seconds) {
                 return Ok(tz.bind(py).clone());
