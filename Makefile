@@ -6,13 +6,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 export VIRTUAL_ENV := $(abspath $(VENV))
 
-.PHONY: venv develop release demo test test-rust test-python bench bench-quick bench-build lint clean test-sa14
+.PHONY: venv develop release demo test test-rust test-python bench bench-quick bench-build lint clean test-sa14 test-sqla-suite
 
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q "maturin>=1.5,<2" pytest pytest-asyncio pytest-timeout hypothesis uvloop psycopg2-binary \
-		"sqlalchemy>=2,<3"
+		"sqlalchemy[asyncio]>=2,<3"
 	touch $@
 
 develop: venv
@@ -31,6 +31,10 @@ test-rust: venv
 
 test-python: develop
 	$(PY) -m pytest -q
+
+# SQLAlchemy's own dialect compliance suite on postgresql+ferropg (tests/sqla_suite/README.md)
+test-sqla-suite: develop
+	$(PY) tests/sqla_suite/run.py -q -rfE
 
 # ferropg.sa supports SQLAlchemy 1.4 too: its tests run again in a second virtualenv
 # holding 1.4 (.venv has 2.x), with the extension built into it from the same cargo cache.

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import pytest
 
-sa = pytest.importorskip("sqlalchemy")
+sa = pytest.importorskip("sqlalchemy", minversion="2.0")
 pytest.importorskip("greenlet")
 
 import ferropg  # noqa: E402

@@ -17,6 +17,7 @@ from sqlalchemy import exc, pool, util
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.postgresql.array import ARRAY as PGARRAY
 from sqlalchemy.dialects.postgresql.base import PGDialect, PGExecutionContext
+from sqlalchemy.dialects.postgresql.types import INTERVAL
 from sqlalchemy.dialects.postgresql.json import JSON, JSONB
 from sqlalchemy.dialects.postgresql.pg_catalog import INT2VECTOR, OIDVECTOR
 from sqlalchemy.engine import processors
@@ -35,6 +36,30 @@ class _String(sqltypes.String):
     """Strings go to the server as `unknown`; the cast types them where nothing else
     would (json_build_object(), COALESCE(), CASE ...), as a psycopg2 literal is typed."""
 
+    render_bind_cast = True
+
+
+class _Date(sqltypes.Date):
+    render_bind_cast = True  # a None parameter still needs a type (`$1 IS NULL`)
+
+
+class _DateTime(sqltypes.DateTime):
+    render_bind_cast = True
+
+
+class _Time(sqltypes.Time):
+    render_bind_cast = True
+
+
+class _Interval(INTERVAL):
+    render_bind_cast = True
+
+    @classmethod
+    def adapt_emulated_to_native(cls, interval: Any, **kw: Any) -> _Interval:
+        return cls(precision=interval.second_precision)
+
+
+class _Boolean(sqltypes.Boolean):
     render_bind_cast = True
 
 
@@ -163,6 +188,12 @@ class FerropgDialect(PGDialect):
         {
             sqltypes.String: _String,
             sqltypes.CHAR: _CHAR,
+            sqltypes.Date: _Date,
+            sqltypes.DateTime: _DateTime,
+            sqltypes.Time: _Time,
+            sqltypes.Interval: _Interval,
+            INTERVAL: _Interval,
+            sqltypes.Boolean: _Boolean,
             sqltypes.ARRAY: _ARRAY,
             sqltypes.Numeric: _Numeric,
             sqltypes.Float: _Float,
