@@ -72,3 +72,15 @@ async def test_tuple_parameter_goes_literal(cur):
 async def test_unadaptable(cur):
     with pytest.raises(ferropg.ProgrammingError, match="can't adapt type 'set'"):
         await cur.execute("SELECT %s", ({1, 2},))
+
+
+@pytest.mark.parametrize(
+    "expr, expected",
+    [
+        ("''::\"char\"", ""),  # NUL in binary, '' in the server's text output (as psycopg2)
+        ("'a'::\"char\"", "a"),
+        ("(-56)::int4::\"char\"", "\\310"),  # byte 200, high bit set: the server writes \ooo
+    ],
+)
+async def test_one_byte_char(check, expr, expected):
+    await check(expr, expected)

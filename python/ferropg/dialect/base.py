@@ -63,18 +63,6 @@ class _Boolean(sqltypes.Boolean):
     render_bind_cast = True
 
 
-class _CHAR(sqltypes.CHAR):
-    """PostgreSQL's one-byte "char" (OID 18, used all over pg_catalog) reads as '' when
-    empty; the engine's binary decoder currently gives '\x00' once a statement's columns
-    are cached, which reflection would take for a generated column. No bind cast: a
-    bare ::CHAR is char(1) and would truncate."""
-
-    def result_processor(self, dialect: Any, coltype: Any) -> Any:
-        if coltype != 18:
-            return None
-        return lambda value: "" if value == "\x00" else value
-
-
 class _ARRAY(PGARRAY):
     """An empty or all-NULL list carries no element type of its own."""
 
@@ -187,7 +175,6 @@ class FerropgDialect(PGDialect):
         PGDialect.colspecs,
         {
             sqltypes.String: _String,
-            sqltypes.CHAR: _CHAR,
             sqltypes.Date: _Date,
             sqltypes.DateTime: _DateTime,
             sqltypes.Time: _Time,

@@ -87,7 +87,7 @@ pub(crate) fn decode_binary(
         Kind::Float4 | Kind::Float8 => numeric::float_binary(py, kind, raw),
         Kind::Numeric => numeric::numeric_binary(py, reg, raw),
         Kind::Text => text::text(py, raw),
-        Kind::Char => text::text(py, raw),
+        Kind::Char => text::char_binary(py, raw),
         Kind::Bytea => text::bytea_binary(py, raw),
         Kind::Date => datetime::date_binary(py, raw),
         Kind::Time => datetime::time_binary(py, raw),

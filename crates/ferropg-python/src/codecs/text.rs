@@ -9,6 +9,18 @@ pub(crate) fn text(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject> {
     Ok(PyString::new(py, s).into_any().unbind())
 }
 
+/// The one-byte "char" (OID 18) sent in binary, rendered as the server's text output
+/// would be, so both formats agree: NUL is '', a byte with the high bit set is `\ooo`.
+pub(crate) fn char_binary(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject> {
+    let text = match raw {
+        [] | [0] => String::new(),
+        [b] if b.is_ascii() => (*b as char).to_string(),
+        [b] => format!("\\{b:03o}"),
+        _ => return Err(malformed(py, "\"char\"", "more than one byte")),
+    };
+    Ok(PyString::new(py, &text).into_any().unbind())
+}
+
 fn memoryview(py: Python<'_>, bytes: &[u8]) -> PyResult<PyObject> {
     let b = PyBytes::new(py, bytes);
     Ok(PyMemoryView::from(&b)?.into_any().unbind())
