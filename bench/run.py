@@ -152,9 +152,15 @@ def pgbench(cluster, server: drivers.Server, seconds: float, clients: int) -> di
     return out
 
 
+SAMPLE_TIMEOUT = 90  # seconds; the slowest full-size sample takes about 15
+
+
 def run_sample(spec: dict) -> dict:
-    done = subprocess.run([sys.executable, os.path.join(HERE, "worker.py"), json.dumps(spec)],
-                          capture_output=True, text=True, timeout=300)
+    try:
+        done = subprocess.run([sys.executable, os.path.join(HERE, "worker.py"), json.dumps(spec)],
+                              capture_output=True, text=True, timeout=SAMPLE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return {"status": "error", "message": f"hung: no answer in {SAMPLE_TIMEOUT}s (the worker was killed)"}
     try:
         return json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
@@ -227,7 +233,8 @@ def run_all(args, entrants, loops, chosen, cluster, server, catalog_file) -> dic
                 samples: dict = {e: [] for e in entrants}
                 for _ in range(args.repeats):
                     for e in entrants:  # interleaved: A B C A B C ...
-                        if samples[e] and samples[e][-1]["status"] == "unsupported":
+                        last = samples[e][-1] if samples[e] else {}
+                        if last.get("status") == "unsupported" or last.get("message", "").startswith("hung"):
                             continue  # no point repeating
                         spec = {"entrant": e, "workload": w.name, "quick": args.quick, "loop": loop,
                                 "catalog_file": catalog_file, "server": dataclasses.asdict(server),
