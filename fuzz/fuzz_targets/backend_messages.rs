@@ -11,6 +11,7 @@ const TRUST_STARTUP: &[u8] = b"R\0\0\0\x08\0\0\0\0Z\0\0\0\x05I";
 fn session() -> Session {
     let params = vec![("user".to_owned(), "fuzz".to_owned())];
     Session::new(&params, Credentials { user: "fuzz".into(), password: Some("pw".into()) })
+        .expect("constant parameters without NUL")
 }
 
 fn drain(s: &mut Session, input: &mut BytesMut) {

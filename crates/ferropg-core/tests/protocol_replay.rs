@@ -98,6 +98,7 @@ fn session(password: Option<&str>) -> Session {
             password: password.map(str::to_owned),
         },
     )
+    .unwrap()
 }
 
 /// A short name per event, to compare whole replays.
@@ -140,6 +141,13 @@ fn trust_startup() -> Vec<u8> {
         ready(b'I'),
     ]
     .concat()
+}
+
+#[test]
+fn nul_in_a_startup_parameter_is_refused() {
+    let params = vec![("application_name".to_owned(), "a\0b".to_owned())];
+    let err = Session::new(&params, Credentials::default()).err().unwrap();
+    assert!(err.to_string().contains("NUL"), "{err}");
 }
 
 #[test]

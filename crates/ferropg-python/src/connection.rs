@@ -122,7 +122,9 @@ impl Connection {
             .send(self.session.output())
             .map_err(|e| errors::operational_error(py, format!("could not send data to server: {e}")))?;
         if done == self.writing {
-            let (_, on_writable) = self.handlers.as_ref().expect("handlers are set at startup");
+            let Some((_, on_writable)) = self.handlers.as_ref() else {
+                return Err(errors::interface_error(py, "the connection was not started"));
+            };
             if done {
                 self.event_loop.call_method1(py, "remove_writer", (self.fd,))?;
             } else {
@@ -168,7 +170,9 @@ impl Connection {
     }
 
     fn on_ssl_response(&mut self, py: Python<'_>) -> PyResult<()> {
-        let transport = self.transport.as_mut().expect("checked by caller");
+        let Some(transport) = self.transport.as_mut() else {
+            return Ok(());
+        };
         let answer = transport.recv_byte().map_err(|e| {
             errors::operational_error(py, format!("could not receive SSL negotiation response: {e}"))
         })?;
@@ -183,8 +187,7 @@ impl Connection {
                     host: &self.host,
                 };
                 let tls = tls::client_connection(&settings).map_err(|m| errors::operational_error(py, m))?;
-                let plain = self.transport.take().expect("checked by caller");
-                self.transport = Some(plain.start_tls(tls));
+                self.transport = self.transport.take().map(|plain| plain.start_tls(tls));
             }
             Some(b'N') if matches!(self.sslmode.as_str(), "require" | "verify-ca" | "verify-full") => {
                 return Err(errors::operational_error(
@@ -498,7 +501,7 @@ impl Connection {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
-        let session = Session::new(&startup, credentials);
+        let session = Session::new(&startup, credentials).map_err(|e| errors::protocol_error(py, &e))?;
         Ok(Connection {
             transport: Some(Transport::Plain(sock)),
             fd,

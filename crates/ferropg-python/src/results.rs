@@ -378,7 +378,8 @@ impl Collector {
         if values.len() != shape.decoders.len() {
             return Err(malformed(py, "DataRow has fewer columns than its RowDescription"));
         }
-        self.rows.push(PyTuple::new(py, values.drain(..))?.into_any().unbind());
+        self.rows
+            .push(PyTuple::new(py, values.drain(..))?.into_any().unbind());
         Ok(())
     }
 

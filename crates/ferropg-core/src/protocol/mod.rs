@@ -90,20 +90,24 @@ pub struct Session {
 
 impl Session {
     /// Start a session: the StartupMessage is queued in [`Session::output`].
-    pub fn new(startup_params: &[(String, String)], credentials: Credentials) -> Session {
+    /// Fails only for a parameter holding a NUL character.
+    pub fn new(
+        startup_params: &[(String, String)],
+        credentials: Credentials,
+    ) -> Result<Session, ProtocolError> {
         let mut out = BytesMut::with_capacity(512);
-        // Startup parameters cannot contain NUL (the conninfo layer rejects them), so
-        // encoding cannot fail; an error here would only mean a bug upstream.
         let params = startup_params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        frontend::startup_message(params, &mut out).expect("startup parameters were validated by conninfo");
-        Session {
+        frontend::startup_message(params, &mut out).map_err(|_| {
+            ProtocolError::InvalidRequest("a startup parameter contains a NUL (0x00) character".into())
+        })?;
+        Ok(Session {
             phase: Phase::Authenticating,
             auth: auth::Authenticator::new(credentials),
             out,
             pending_syncs: 0,
             backend_key: None,
             transaction_status: TransactionStatus::Idle,
-        }
+        })
     }
 
     /// Bytes waiting to be sent. The binding drains what the socket accepted.

@@ -48,7 +48,11 @@ impl TypeRegistry {
             timezone_cls: datetime.getattr("timezone")?.unbind(),
             zoneinfo_cls: py.import("zoneinfo")?.getattr("ZoneInfo")?.unbind(),
             offsets: Mutex::new(HashMap::new()),
-            utc: datetime.getattr("timezone")?.getattr("utc")?.downcast_into::<PyTzInfo>()?.unbind(),
+            utc: datetime
+                .getattr("timezone")?
+                .getattr("utc")?
+                .downcast_into::<PyTzInfo>()?
+                .unbind(),
         })
     }
 
