@@ -21,7 +21,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ),
     (
         "quotes_comments",
-        "SELECT E'it''s \\' %%s', $tag$ %s $tag$, \"col %s\" -- %s\n /* %s */ FROM t WHERE a = %(a)s AND b = %(b)s",
+        "SELECT E'it''s \\' 100%%', $tag$ 'q' $tag$, \"col\" -- note\n /* block */ FROM t WHERE a = %(a)s AND b = %(b)s",
     ),
 ];
 
