@@ -13,6 +13,10 @@ from ferropg.extras import Json
         ("'[1, \"x\", null]'::jsonb", [1, "x", None]),
         ("'\"é\"'::jsonb", "é"),
         ("'null'::json", None),
+        # json keeps the text as written: whitespace around the value and big numbers.
+        ("' {\"a\" : [1,  2.5]}  '::json", {"a": [1, 2.5]}),
+        ("'\n12345678901234567890\n'::json", 12345678901234567890),
+        ("'{\"k\": {\"k\": 1}, \"j\": {\"k\": 2}}'::jsonb", {"k": {"k": 1}, "j": {"k": 2}}),
     ],
 )
 async def test_read(check, expr, expected):

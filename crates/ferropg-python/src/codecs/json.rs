@@ -6,6 +6,17 @@ use super::{malformed, text, TypeRegistry};
 
 pub(crate) fn json(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyResult<PyObject> {
     let s = text::text(py, raw)?;
+    // json.loads wraps the C scanner in three Python frames and two regex matches for
+    // surrounding whitespace. jsonb never has any, so scan directly; anything else
+    // (whitespace, trailing data, an error) goes through json.loads for its exact result.
+    let s = s.bind(py);
+    if let Ok(found) = reg.json_scan.bind(py).call1((s, 0)) {
+        if let Ok((value, end)) = found.extract::<(Bound<'_, PyAny>, usize)>() {
+            if end == s.len()? {
+                return Ok(value.unbind());
+            }
+        }
+    }
     Ok(reg.json_loads.bind(py).call1((s,))?.unbind())
 }
 

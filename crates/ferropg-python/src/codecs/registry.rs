@@ -22,6 +22,13 @@ pub struct TypeRegistry {
     pub(crate) decimal_cls: PyObject,
     pub(crate) uuid_cls: PyObject,
     pub(crate) json_loads: PyObject,
+    /// The C scanner json.loads ends up in, for values without surrounding whitespace.
+    pub(crate) json_scan: PyObject,
+    /// `object.__new__` and `object.__setattr__`, to build a UUID without its
+    /// pure-Python __init__ (its slots are set directly, as psycopg 3 does).
+    pub(crate) object_new: PyObject,
+    pub(crate) object_setattr: PyObject,
+    pub(crate) uuid_safe_unknown: PyObject,
     pub(crate) timezone_cls: PyObject,
     pub(crate) zoneinfo_cls: PyObject,
     /// `datetime.timezone` objects per UTC offset in seconds, so rows share them.
@@ -45,6 +52,10 @@ impl TypeRegistry {
             decimal_cls: py.import("decimal")?.getattr("Decimal")?.unbind(),
             uuid_cls: py.import("uuid")?.getattr("UUID")?.unbind(),
             json_loads: py.import("json")?.getattr("loads")?.unbind(),
+            json_scan: py.import("json.decoder")?.getattr("JSONDecoder")?.call0()?.getattr("scan_once")?.unbind(),
+            object_new: py.get_type::<pyo3::types::PyAny>().getattr("__new__")?.unbind(),
+            object_setattr: py.get_type::<pyo3::types::PyAny>().getattr("__setattr__")?.unbind(),
+            uuid_safe_unknown: py.import("uuid")?.getattr("SafeUUID")?.getattr("unknown")?.unbind(),
             timezone_cls: datetime.getattr("timezone")?.unbind(),
             zoneinfo_cls: py.import("zoneinfo")?.getattr("ZoneInfo")?.unbind(),
             offsets: Mutex::new(HashMap::new()),

@@ -1,6 +1,7 @@
 //! uuid -> uuid.UUID (aiopg's enable_uuid, the default), else the text form as str.
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::PyString;
 
 use super::{malformed, text, TypeRegistry};
 
@@ -23,10 +24,14 @@ pub(crate) fn uuid_binary(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyR
     if !reg.enable_uuid {
         return Ok(PyString::new(py, &uuid_string(&b)).into_any().unbind());
     }
-    // UUID(int=...) skips the string parsing UUID(hex) would do.
-    let kwargs = PyDict::new(py);
-    kwargs.set_item("int", u128::from_be_bytes(b))?;
-    Ok(reg.uuid_cls.bind(py).call((), Some(&kwargs))?.unbind())
+    // UUID's __init__ is pure Python and parses its arguments; filling the two slots it
+    // would fill is several times cheaper and gives an equal, immutable UUID.
+    let cls = reg.uuid_cls.bind(py);
+    let uuid = reg.object_new.bind(py).call1((cls,))?;
+    let setattr = reg.object_setattr.bind(py);
+    setattr.call1((&uuid, intern!(py, "int"), u128::from_be_bytes(b)))?;
+    setattr.call1((&uuid, intern!(py, "is_safe"), reg.uuid_safe_unknown.bind(py)))?;
+    Ok(uuid.unbind())
 }
 
 pub(crate) fn uuid_text(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyResult<PyObject> {
