@@ -52,10 +52,22 @@ impl TypeRegistry {
             decimal_cls: py.import("decimal")?.getattr("Decimal")?.unbind(),
             uuid_cls: py.import("uuid")?.getattr("UUID")?.unbind(),
             json_loads: py.import("json")?.getattr("loads")?.unbind(),
-            json_scan: py.import("json.decoder")?.getattr("JSONDecoder")?.call0()?.getattr("scan_once")?.unbind(),
+            json_scan: py
+                .import("json.decoder")?
+                .getattr("JSONDecoder")?
+                .call0()?
+                .getattr("scan_once")?
+                .unbind(),
             object_new: py.get_type::<pyo3::types::PyAny>().getattr("__new__")?.unbind(),
-            object_setattr: py.get_type::<pyo3::types::PyAny>().getattr("__setattr__")?.unbind(),
-            uuid_safe_unknown: py.import("uuid")?.getattr("SafeUUID")?.getattr("unknown")?.unbind(),
+            object_setattr: py
+                .get_type::<pyo3::types::PyAny>()
+                .getattr("__setattr__")?
+                .unbind(),
+            uuid_safe_unknown: py
+                .import("uuid")?
+                .getattr("SafeUUID")?
+                .getattr("unknown")?
+                .unbind(),
             timezone_cls: datetime.getattr("timezone")?.unbind(),
             zoneinfo_cls: py.import("zoneinfo")?.getattr("ZoneInfo")?.unbind(),
             offsets: Mutex::new(HashMap::new()),
