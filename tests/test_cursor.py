@@ -468,3 +468,17 @@ async def test_several_statements_keep_the_last_result(cur: Any) -> None:
 async def test_rowcount_of_a_tagless_row_result(cur: Any) -> None:
     await cur.execute("SHOW TimeZone")
     assert cur.rowcount == 1
+
+
+async def test_query_as_bytes_like_psycopg2(cur: Any) -> None:
+    # psycopg2 takes the query as bytes too, e.g. what mogrify() returned.
+    await cur.execute(cur.mogrify("SELECT %s, 'é'", ("x",)))
+    assert await cur.fetchone() == ("x", "é")
+    await cur.execute(b"SELECT %s", (5,))
+    assert await cur.fetchone() == (5,)
+    await cur.executemany(b"SELECT %s", [(1,), (2,)])
+    assert cur.mogrify(b"SELECT %s", (1,)) == b"SELECT 1"
+    with pytest.raises(ferropg.DataError, match="not valid UTF8"):
+        await cur.execute(b"SELECT '\xff'")
+    with pytest.raises(TypeError, match="got int instead"):
+        await cur.execute(42)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .errors import InterfaceError, NotSupportedError, ProgrammingError
+from .errors import DataError, InterfaceError, NotSupportedError, ProgrammingError
 from .extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INERROR, Column
 from .log import logger
 from .transaction import IsolationLevel, Transaction, _commit, _rollback
@@ -79,6 +79,8 @@ class Cursor:
         self, operation: str, parameters: Any = None, *, timeout: Optional[float] = None
     ) -> None:
         """Run one statement (several if `;`-separated); rows are kept for fetch*()."""
+        if type(operation) is not str:
+            operation = _sql_text(operation)
         if self._name is not None:
             await self._declare(operation, parameters, timeout)
             return
@@ -118,6 +120,7 @@ class Cursor:
         if self._name is not None:
             raise ProgrammingError("can't call .executemany() on named cursors")
         self._check_open()
+        operation = _sql_text(operation)
         seq = list(seq_of_parameters)
         self._reset()
         if not seq:
@@ -167,7 +170,7 @@ class Cursor:
     def mogrify(self, operation: str, parameters: Any = None) -> bytes:
         """The statement with its parameters as literals, exactly as `query` would show it."""
         self._check_open()
-        return self._conn._native.mogrify(operation, parameters)  # type: ignore[no-any-return]
+        return self._conn._native.mogrify(_sql_text(operation), parameters)  # type: ignore[no-any-return]
 
     async def _exec(self, what: str, sql: str, params: Any, timeout: Optional[float]) -> Any:
         native = self._conn._native
@@ -553,3 +556,16 @@ async def _quietly(conn: Connection, sql: str) -> None:
             await native.execute(sql, None)
     except Exception as exc:
         logger.debug("%s on %r failed: %r", sql, conn, exc)
+
+
+def _sql_text(operation: Any) -> str:
+    """A query as str: psycopg2 also takes it as bytes in the client encoding (UTF8 here),
+    such as mogrify() returns."""
+    if isinstance(operation, str):
+        return operation
+    if isinstance(operation, (bytes, bytearray, memoryview)):
+        try:
+            return bytes(operation).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise DataError(f"the query is not valid UTF8, the client encoding: {e}") from None
+    raise TypeError(f"argument 1 must be a string or unicode object: got {type(operation).__name__} instead")

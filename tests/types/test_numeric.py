@@ -1,5 +1,8 @@
 """bool, integers, floats and numeric, read and sent (values checked against psycopg2 2.9)."""
 
+import math
+import random
+import struct
 from decimal import Decimal
 
 import pytest
@@ -101,3 +104,18 @@ async def test_mogrify_literals(cur):
 async def test_unadaptable_names_parameter(cur):
     with pytest.raises(ferropg.ProgrammingError, match=r"can't adapt type 'object' \(parameter 2\)"):
         await cur.execute("SELECT %s, %s", (1, object()))
+
+
+async def test_floats_bind_with_the_digits_and_scale_of_repr(cur):
+    # The bound path writes floats in Rust; the numeric it gives must be the one psycopg2's
+    # literal (Python's repr) gives: same digits and same scale ('1.0' has scale 1).
+    rng = random.Random(1729)
+    spread = [struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0] for _ in range(300)]
+    edges = [0.0, -0.0, 1.0, 123.0, 0.1, 0.1 + 0.2, 1e-5, 1.5e-7, 1e15, 9999999999999998.0, 1e16, 1.5e16]
+    edges += [2.0**60, 1e100, 5e-324, 1.7976931348623157e308, -2.5, 1 / 3]
+    for v in edges + [f for f in spread if math.isfinite(f)]:
+        await cur.execute("SELECT %s", (v,))
+        bound = (await cur.fetchone())[0]
+        await cur.execute(cur.mogrify("SELECT %s", (v,)))
+        literal = (await cur.fetchone())[0]
+        assert str(bound) == str(literal), v

@@ -1,7 +1,7 @@
 //! From an execute() call to protocol messages: which path a statement takes
 //! (server-bound, literal, simple protocol) and what is cached per SQL text.
 
-use crate::codecs::{encode_params, quote_literal, EncodedParams, TypeRegistry};
+use crate::codecs::{encode_params, encode_params_into, quote_literal, EncodedParams, TypeRegistry};
 use crate::errors;
 use crate::results::{Collect, Collector, ShapeSlot};
 use ferropg_core::cache::Lru;
@@ -256,26 +256,13 @@ impl StatementCache {
         let mark = session.output().len();
         let written = if sets.iter().any(|values| needs_literal(stmt, values)) || stmt.statement_count() != 1
         {
-            let mut texts = Vec::with_capacity(sets.len());
-            for values in &sets {
-                texts.push(interpolate(py, reg, stmt, values)?);
-            }
-            if texts.is_empty() {
-                session.write_sync()
-            } else {
-                session.write_query(&texts.join(";\n"))
-            }
+            write_literal_batch(py, reg, session, stmt, &sets)
         } else {
-            let names = param_names(stmt);
-            let mut encoded = Vec::with_capacity(sets.len());
-            for values in &sets {
-                encoded.push(encode_params(py, reg, values, names.as_deref())?);
-            }
-            write_batch(session, stmt.server_sql(), &encoded)
+            write_batch(py, reg, session, stmt, &sets)
         };
         if let Err(e) = written {
             session.output().truncate(mark);
-            return Err(errors::protocol_error(py, &e));
+            return Err(e);
         }
         Ok(Collector::new(Collect::Count, sql.to_owned()))
     }
@@ -371,17 +358,54 @@ fn write_bound(
 }
 
 /// One Parse per change of parameter types, a Bind/Execute per set, one Sync.
-fn write_batch(session: &mut Session, sql: &str, sets: &[EncodedParams]) -> Result<(), ProtocolError> {
-    let mut parsed: Option<&[u32]> = None;
-    for set in sets {
-        if parsed != Some(set.oids.as_slice()) {
-            session.write_parse("", sql, &set.oids)?;
-            parsed = Some(&set.oids);
+/// Parse (again only when the parameter types change), then Bind/Execute per set and one
+/// Sync. Every set is encoded into one reused buffer; a failure leaves output to the caller
+/// to roll back.
+fn write_batch(
+    py: Python<'_>,
+    reg: &TypeRegistry,
+    session: &mut Session,
+    stmt: &Statement,
+    sets: &[Vec<Bound<'_, PyAny>>],
+) -> PyResult<()> {
+    let protocol = |e: ProtocolError| errors::protocol_error(py, &e);
+    let names = param_names(stmt);
+    let mut encoded = EncodedParams::default();
+    let mut parsed: Option<Vec<u32>> = None;
+    for values in sets {
+        encode_params_into(py, reg, values, names.as_deref(), &mut encoded)?;
+        if parsed.as_deref() != Some(encoded.oids.as_slice()) {
+            session
+                .write_parse("", stmt.server_sql(), &encoded.oids)
+                .map_err(protocol)?;
+            parsed = Some(encoded.oids.clone());
         }
-        session.write_bind("", &bound_params(set), &[])?;
-        session.write_execute()?;
+        session
+            .write_bind("", &bound_params(&encoded), &[])
+            .map_err(protocol)?;
+        session.write_execute().map_err(protocol)?;
     }
-    session.write_sync()
+    session.write_sync().map_err(protocol)
+}
+
+/// The sets as literal statements in one simple Query (an empty batch is a bare Sync).
+fn write_literal_batch(
+    py: Python<'_>,
+    reg: &TypeRegistry,
+    session: &mut Session,
+    stmt: &Statement,
+    sets: &[Vec<Bound<'_, PyAny>>],
+) -> PyResult<()> {
+    let mut texts = Vec::with_capacity(sets.len());
+    for values in sets {
+        texts.push(interpolate(py, reg, stmt, values)?);
+    }
+    let written = if texts.is_empty() {
+        session.write_sync()
+    } else {
+        session.write_query(&texts.join(";\n"))
+    };
+    written.map_err(|e| errors::protocol_error(py, &e))
 }
 
 /// Tuples are IN-lists: only the literal path can expand them.

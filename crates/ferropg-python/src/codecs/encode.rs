@@ -6,6 +6,7 @@ use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDate, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyFloat,
     PyInt, PyList, PyMemoryView, PyString, PyTime, PyTimeAccess, PyTzInfoAccess,
 };
+use std::borrow::Cow;
 
 use super::datetime::{days_from_civil, PG_EPOCH_DAYS, USECS_PER_DAY, USECS_PER_SEC};
 use super::oids::Oid;
@@ -23,16 +24,19 @@ pub struct EncodedParams {
 
 /// One Python value as the PostgreSQL value it adapts to.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
+pub(crate) enum Value<'a> {
     Null,
     Bool(bool),
     Int4(i32),
     Int8(i64),
     /// Decimal, or an int beyond int8: the numeric's text form.
-    Numeric(String),
+    Numeric(Cow<'a, str>),
+    /// A finite float: typed numeric, in the text Python's repr() gives (psycopg2's literal).
+    FloatNumeric(f64),
+    /// NaN or an infinity, typed float8.
     Float(f64),
-    Text(String),
-    Bytes(Vec<u8>),
+    Text(Cow<'a, str>),
+    Bytes(Cow<'a, [u8]>),
     /// Days since 2000-01-01.
     Date(i32),
     Time(i64),
@@ -42,14 +46,68 @@ pub(crate) enum Value {
     Timestamp(i64),
     TimestampTz(i64),
     /// An aware datetime whose tzinfo gives no offset: its ISO text, typed timestamptz.
-    TimestampTzText(String),
+    TimestampTzText(Cow<'a, str>),
     Interval {
         usecs: i64,
         days: i32,
     },
     Uuid([u8; 16]),
     Hstore(Vec<(String, Option<String>)>),
-    Array(Vec<Value>),
+    Array(Vec<Value<'a>>),
+}
+
+impl Value<'_> {
+    /// The same value owning its text and bytes (list items outlive their Python objects).
+    fn into_owned(self) -> Value<'static> {
+        let owned = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        match self {
+            Value::Null => Value::Null,
+            Value::Bool(b) => Value::Bool(b),
+            Value::Int4(i) => Value::Int4(i),
+            Value::Int8(i) => Value::Int8(i),
+            Value::Numeric(s) => Value::Numeric(owned(s)),
+            Value::FloatNumeric(f) => Value::FloatNumeric(f),
+            Value::Float(f) => Value::Float(f),
+            Value::Text(s) => Value::Text(owned(s)),
+            Value::Bytes(b) => Value::Bytes(Cow::Owned(b.into_owned())),
+            Value::Date(d) => Value::Date(d),
+            Value::Time(t) => Value::Time(t),
+            Value::TimeTz(t, z) => Value::TimeTz(t, z),
+            Value::Timestamp(t) => Value::Timestamp(t),
+            Value::TimestampTz(t) => Value::TimestampTz(t),
+            Value::TimestampTzText(s) => Value::TimestampTzText(owned(s)),
+            Value::Interval { usecs, days } => Value::Interval { usecs, days },
+            Value::Uuid(u) => Value::Uuid(u),
+            Value::Hstore(pairs) => Value::Hstore(pairs),
+            Value::Array(items) => Value::Array(items.into_iter().map(Value::into_owned).collect()),
+        }
+    }
+}
+
+impl EncodedParams {
+    fn clear(&mut self) {
+        self.oids.clear();
+        self.formats.clear();
+        self.values.clear();
+        self.buf.clear();
+    }
+}
+
+/// Names a parameter in an error message; formatted only when an error is raised, so
+/// the per-row path allocates nothing for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ParamLabel<'a> {
+    pub index: usize,
+    pub name: Option<&'a str>,
+}
+
+impl std::fmt::Display for ParamLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.name {
+            Some(name) => write!(f, " (parameter %({name})s)"),
+            None => write!(f, " (parameter {})", self.index + 1),
+        }
+    }
 }
 
 pub fn encode_params(
@@ -59,24 +117,37 @@ pub fn encode_params(
     names: Option<&[String]>,
 ) -> PyResult<EncodedParams> {
     let mut out = EncodedParams::default();
-    for (i, obj) in values.iter().enumerate() {
-        let suffix = match names.and_then(|n| n.get(i)) {
-            Some(name) => format!(" (parameter %({name})s)"),
-            None => format!(" (parameter {})", i + 1),
+    encode_params_into(py, reg, values, names, &mut out)?;
+    Ok(out)
+}
+
+/// Encodes into `out`, reusing its buffers (executemany encodes every row into one).
+pub fn encode_params_into(
+    py: Python<'_>,
+    reg: &TypeRegistry,
+    values: &[Bound<'_, PyAny>],
+    names: Option<&[String]>,
+    out: &mut EncodedParams,
+) -> PyResult<()> {
+    out.clear();
+    for (index, obj) in values.iter().enumerate() {
+        let label = ParamLabel {
+            index,
+            name: names.and_then(|n| n.get(index)).map(String::as_str),
         };
-        let value = adapt(py, reg, obj, &suffix)?;
+        let value = adapt(py, reg, obj, label)?;
         let start = out.buf.len();
-        let (oid, format) = write_value(py, reg, &value, &mut out.buf, &suffix)?;
+        let (oid, format) = write_value(py, reg, &value, &mut out.buf, label)?;
         out.oids.push(oid);
         out.formats.push(format);
         out.values
             .push((value != Value::Null).then_some(start..out.buf.len()));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// An integer typed as PostgreSQL types the literal: int4 if it fits, else int8.
-fn int_value(v: i64) -> Value {
+fn int_value(v: i64) -> Value<'static> {
     match i32::try_from(v) {
         Ok(small) => Value::Int4(small),
         Err(_) => Value::Int8(v),
@@ -86,21 +157,21 @@ fn int_value(v: i64) -> Value {
 /// psycopg2 writes `str(d)` bare, and PostgreSQL types an integral literal (`1`, ` -0`)
 /// like an int, one with '.' or an exponent (`1.5`, `1E+2`) numeric: bind the same type,
 /// so `SELECT %s` gives an int for Decimal('1') on both paths.
-fn adapt_decimal(text: String) -> Value {
+fn adapt_decimal(text: String) -> Value<'static> {
     let integral = text.bytes().all(|b| b.is_ascii_digit() || b == b'-');
     match text.parse::<i64>() {
         Ok(v) if integral => int_value(v),
-        _ => Value::Numeric(text),
+        _ => Value::Numeric(Cow::Owned(text)),
     }
 }
 
 /// Classifies a Python object; the error names the unadaptable object's type.
-pub(crate) fn adapt(
+pub(crate) fn adapt<'a>(
     py: Python<'_>,
     reg: &TypeRegistry,
-    obj: &Bound<'_, PyAny>,
-    suffix: &str,
-) -> PyResult<Value> {
+    obj: &'a Bound<'_, PyAny>,
+    label: ParamLabel<'_>,
+) -> PyResult<Value<'a>> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -108,12 +179,12 @@ pub(crate) fn adapt(
         return Ok(Value::Bool(b.is_true()));
     }
     if obj.is_instance_of::<PyString>() {
-        return Ok(Value::Text(obj.downcast::<PyString>()?.to_str()?.to_owned()));
+        return Ok(Value::Text(Cow::Borrowed(obj.downcast::<PyString>()?.to_str()?)));
     }
     if obj.is_instance_of::<PyInt>() {
         return Ok(match obj.extract::<i64>() {
             Ok(v) => int_value(v),
-            Err(_) => Value::Numeric(obj.str()?.to_str()?.to_owned()),
+            Err(_) => Value::Numeric(Cow::Owned(obj.str()?.to_str()?.to_owned())),
         });
     }
     if let Ok(f) = obj.downcast::<PyFloat>() {
@@ -121,23 +192,23 @@ pub(crate) fn adapt(
         // psycopg2 writes a finite float as a bare literal (`1.5`), which PostgreSQL types
         // numeric; only NaN and the infinities become float8. Bind the same types.
         if v.is_finite() {
-            return Ok(Value::Numeric(f.repr()?.to_str()?.to_owned()));
+            return Ok(Value::FloatNumeric(v));
         }
         return Ok(Value::Float(v));
     }
     if let Ok(b) = obj.downcast::<PyBytes>() {
-        return Ok(Value::Bytes(b.as_bytes().to_vec()));
+        return Ok(Value::Bytes(Cow::Borrowed(b.as_bytes())));
     }
     if let Ok(b) = obj.downcast::<PyByteArray>() {
-        return Ok(Value::Bytes(b.to_vec()));
+        return Ok(Value::Bytes(Cow::Owned(b.to_vec())));
     }
     if obj.is_instance_of::<PyMemoryView>() {
-        return Ok(Value::Bytes(
+        return Ok(Value::Bytes(Cow::Owned(
             obj.call_method0("tobytes")?
                 .downcast::<PyBytes>()?
                 .as_bytes()
                 .to_vec(),
-        ));
+        )));
     }
     if let Ok(dt) = obj.downcast::<PyDateTime>() {
         return adapt_datetime(dt);
@@ -170,7 +241,7 @@ pub(crate) fn adapt(
     if let Ok(list) = obj.downcast::<PyList>() {
         let mut items = Vec::with_capacity(list.len());
         for item in list.iter() {
-            items.push(adapt(py, reg, &item, suffix)?);
+            items.push(adapt(py, reg, &item, label)?.into_owned());
         }
         return Ok(Value::Array(items));
     }
@@ -180,15 +251,17 @@ pub(crate) fn adapt(
             let text = obj.call_method1("dumps", (adapted,))?;
             // psycopg2's Json is a quoted string literal: untyped, so `SELECT %s` gives str
             // and `jsonb_col = %s` works; bind it as a str is bound.
-            return Ok(Value::Text(text.downcast::<PyString>()?.to_str()?.to_owned()));
+            return Ok(Value::Text(Cow::Owned(
+                text.downcast::<PyString>()?.to_str()?.to_owned(),
+            )));
         }
     }
     if let Ok(dict) = obj.downcast::<PyDict>() {
         if reg.hstore_oid.is_some() {
-            return adapt_hstore(py, dict, suffix);
+            return adapt_hstore(py, dict, label);
         }
     }
-    Err(cant_adapt(py, obj, suffix))
+    Err(cant_adapt(py, obj, label))
 }
 
 /// Decimal's str in PostgreSQL's spelling. psycopg2 sends +-Infinity as NaN, silently
@@ -231,7 +304,7 @@ fn offset_seconds(obj: &Bound<'_, PyAny>) -> PyResult<Option<i32>> {
     Ok(Some(d.get_days() * 86_400 + d.get_seconds()))
 }
 
-fn adapt_datetime(dt: &Bound<'_, PyDateTime>) -> PyResult<Value> {
+fn adapt_datetime(dt: &Bound<'_, PyDateTime>) -> PyResult<Value<'static>> {
     let days = days_from_civil(i64::from(dt.get_year()), dt.get_month(), dt.get_day()) - PG_EPOCH_DAYS;
     let tod = time_usecs(
         dt.get_hour(),
@@ -245,20 +318,20 @@ fn adapt_datetime(dt: &Bound<'_, PyDateTime>) -> PyResult<Value> {
     }
     Ok(match offset_seconds(dt.as_any())? {
         Some(east) => Value::TimestampTz(local - i64::from(east) * USECS_PER_SEC),
-        None => Value::TimestampTzText(dt.call_method0("isoformat")?.extract()?),
+        None => Value::TimestampTzText(Cow::Owned(dt.call_method0("isoformat")?.extract()?)),
     })
 }
 
-fn adapt_hstore(py: Python<'_>, dict: &Bound<'_, PyDict>, suffix: &str) -> PyResult<Value> {
+fn adapt_hstore(py: Python<'_>, dict: &Bound<'_, PyDict>, label: ParamLabel<'_>) -> PyResult<Value<'static>> {
     let mut pairs = Vec::with_capacity(dict.len());
     for (k, v) in dict.iter() {
-        let key = k.downcast::<PyString>().map_err(|_| cant_adapt(py, &k, suffix))?;
+        let key = k.downcast::<PyString>().map_err(|_| cant_adapt(py, &k, label))?;
         let value = if v.is_none() {
             None
         } else {
             Some(
                 v.downcast::<PyString>()
-                    .map_err(|_| cant_adapt(py, &v, suffix))?
+                    .map_err(|_| cant_adapt(py, &v, label))?
                     .to_str()?
                     .to_owned(),
             )
@@ -289,7 +362,7 @@ mod tests {
             Value::Int8(i64::MIN)
         );
         let big = "9223372036854775808".to_owned();
-        assert_eq!(adapt_decimal(big.clone()), Value::Numeric(big));
+        assert_eq!(adapt_decimal(big.clone()), Value::Numeric(big.into()));
         for text in ["1.5", "-0.0", "1E+2", "0E-7", "NaN", "Infinity", "-Infinity"] {
             assert_eq!(adapt_decimal(text.into()), Value::Numeric(text.into()));
         }

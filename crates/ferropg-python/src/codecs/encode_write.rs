@@ -1,8 +1,9 @@
 //! Writing adapted [`Value`]s into the Bind buffer: scalars and (multi-dimensional) arrays.
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use std::borrow::Cow;
 
-use super::encode::{programming_error, Value};
+use super::encode::{programming_error, ParamLabel, Value};
 use super::hstore;
 use super::oids::{self, Oid};
 use super::TypeRegistry;
@@ -34,7 +35,7 @@ fn elem_of(v: &Value) -> Option<Elem> {
         Value::Bool(_) => Elem::Bool,
         Value::Int4(_) => Elem::Int4,
         Value::Int8(_) => Elem::Int8,
-        Value::Numeric(_) => Elem::Numeric,
+        Value::Numeric(_) | Value::FloatNumeric(_) => Elem::Numeric,
         Value::Float(_) => Elem::Float,
         Value::Text(_) => Elem::Text,
         Value::Bytes(_) => Elem::Bytes,
@@ -71,7 +72,7 @@ pub(crate) fn write_value(
     reg: &TypeRegistry,
     v: &Value,
     buf: &mut Vec<u8>,
-    suffix: &str,
+    label: ParamLabel<'_>,
 ) -> PyResult<(Oid, i16)> {
     match v {
         Value::Null => Ok((0, 0)),
@@ -84,7 +85,7 @@ pub(crate) fn write_value(
             buf.extend_from_slice(s.as_bytes());
             Ok((0, 0))
         }
-        Value::Array(items) => write_array(py, reg, items, buf, suffix),
+        Value::Array(items) => write_array(py, reg, items, buf, label),
         _ => {
             let elem = elem_of(v).unwrap_or(Elem::Text);
             let format = write_scalar(reg, v, elem, buf);
@@ -176,18 +177,30 @@ fn write_scalar(reg: &TypeRegistry, v: &Value, elem: Elem, buf: &mut Vec<u8>) ->
 }
 
 /// The text input form of a scalar in a text-format value.
-fn scalar_text(v: &Value) -> String {
+fn scalar_text<'v>(v: &'v Value) -> Cow<'v, str> {
     match v {
-        Value::Int4(i) => i.to_string(),
-        Value::Int8(i) => i.to_string(),
+        Value::Int4(i) => i.to_string().into(),
+        Value::Int8(i) => i.to_string().into(),
         Value::Float(f) if f.is_nan() => "NaN".into(),
         Value::Float(f) if f.is_infinite() => if *f > 0.0 { "Infinity" } else { "-Infinity" }.into(),
-        Value::Float(f) => f.to_string(),
-        Value::Numeric(s) | Value::TimestampTzText(s) | Value::Text(s) => s.clone(),
-        Value::Hstore(pairs) => hstore::encode_text(pairs),
+        Value::Float(f) | Value::FloatNumeric(f) => float_repr(*f).into(),
+        Value::Numeric(s) | Value::TimestampTzText(s) | Value::Text(s) => Cow::Borrowed(s),
+        Value::Hstore(pairs) => hstore::encode_text(pairs).into(),
         Value::Bool(b) => if *b { "t" } else { "f" }.into(),
-        other => format!("{other:?}"),
+        other => format!("{other:?}").into(),
     }
+}
+
+/// A finite float as numeric text with the digits and scale of Python's repr(), which
+/// psycopg2 sends: the shortest digits that round-trip, and `.0` on an integral value
+/// below 1e16 (repr's `1.0`, scale 1). Past that repr switches to an exponent
+/// (`1e+16`), which numeric reads with scale 0, as it reads the plain digits written here.
+pub(crate) fn float_repr(f: f64) -> String {
+    let mut s = f.to_string();
+    if f.abs() < 1e16 && !s.contains('.') {
+        s.push_str(".0");
+    }
+    s
 }
 
 /// Shape and element type of a nested list: dimension lengths (outermost first).
@@ -227,15 +240,15 @@ fn write_array(
     reg: &TypeRegistry,
     items: &[Value],
     buf: &mut Vec<u8>,
-    suffix: &str,
+    label: ParamLabel<'_>,
 ) -> PyResult<(Oid, i16)> {
     let mut dims = Vec::new();
     let mut elem = None;
-    shape(items, &mut dims, 0, &mut elem).map_err(|e| programming_error(py, format!("{e}{suffix}")))?;
+    shape(items, &mut dims, 0, &mut elem).map_err(|e| programming_error(py, format!("{e}{label}")))?;
     if dims.len() > 6 {
         return Err(programming_error(
             py,
-            format!("lists nested more than 6 deep cannot be arrays{suffix}"),
+            format!("lists nested more than 6 deep cannot be arrays{label}"),
         ));
     }
     if dims.contains(&0) {

@@ -18,7 +18,7 @@ mod registry;
 mod text;
 mod uuid;
 
-pub use encode::{encode_params, EncodedParams};
+pub use encode::{encode_params, encode_params_into, EncodedParams};
 pub use literal::quote_literal;
 pub use oids::Oid;
 pub use registry::TypeRegistry;
@@ -170,7 +170,7 @@ pub(crate) fn malformed(py: Python<'_>, type_name: &str, detail: &str) -> PyErr 
 }
 
 /// psycopg2's error for a Python value with no adapter.
-pub(crate) fn cant_adapt(py: Python<'_>, value: &Bound<'_, PyAny>, suffix: &str) -> PyErr {
+pub(crate) fn cant_adapt(py: Python<'_>, value: &Bound<'_, PyAny>, suffix: impl std::fmt::Display) -> PyErr {
     let type_name = value
         .get_type()
         .name()
