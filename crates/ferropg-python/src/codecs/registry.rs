@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDelta, PyTzInfo};
+use pyo3::types::{PyDelta, PyType, PyTzInfo};
 
 use super::datetime::Zone;
 use super::oids::{self, Oid};
@@ -24,10 +24,6 @@ pub struct TypeRegistry {
     pub(crate) json_loads: PyObject,
     /// The C scanner json.loads ends up in, for values without surrounding whitespace.
     pub(crate) json_scan: PyObject,
-    /// `object.__new__` and `object.__setattr__`, to build a UUID without its
-    /// pure-Python __init__ (its slots are set directly, as psycopg 3 does).
-    pub(crate) object_new: PyObject,
-    pub(crate) object_setattr: PyObject,
     pub(crate) uuid_safe_unknown: PyObject,
     pub(crate) timezone_cls: PyObject,
     pub(crate) zoneinfo_cls: PyObject,
@@ -50,18 +46,18 @@ impl TypeRegistry {
             zone: Zone::Utc,
             standard_conforming_strings: true,
             decimal_cls: py.import("decimal")?.getattr("Decimal")?.unbind(),
-            uuid_cls: py.import("uuid")?.getattr("UUID")?.unbind(),
+            uuid_cls: py
+                .import("uuid")?
+                .getattr("UUID")?
+                .downcast_into::<PyType>()?
+                .into_any()
+                .unbind(),
             json_loads: py.import("json")?.getattr("loads")?.unbind(),
             json_scan: py
                 .import("json.decoder")?
                 .getattr("JSONDecoder")?
                 .call0()?
                 .getattr("scan_once")?
-                .unbind(),
-            object_new: py.get_type::<pyo3::types::PyAny>().getattr("__new__")?.unbind(),
-            object_setattr: py
-                .get_type::<pyo3::types::PyAny>()
-                .getattr("__setattr__")?
                 .unbind(),
             uuid_safe_unknown: py
                 .import("uuid")?

@@ -24,14 +24,40 @@ pub(crate) fn uuid_binary(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyR
     if !reg.enable_uuid {
         return Ok(PyString::new(py, &uuid_string(&b)).into_any().unbind());
     }
-    // UUID's __init__ is pure Python and parses its arguments; filling the two slots it
-    // would fill is several times cheaper and gives an equal, immutable UUID.
+    new_uuid(py, reg, u128::from_be_bytes(b))
+}
+
+/// A `uuid.UUID` for `value`, built as `object.__new__(UUID)` followed by
+/// `object.__setattr__` of its two slots, `int` and `is_safe`: UUID's __init__ is pure
+/// Python that parses its arguments, several times the cost of the object itself. The
+/// result is an ordinary UUID, equal to `UUID(int=value)`.
+fn new_uuid(py: Python<'_>, reg: &TypeRegistry, value: u128) -> PyResult<PyObject> {
     let cls = reg.uuid_cls.bind(py);
-    let uuid = reg.object_new.bind(py).call1((cls,))?;
-    let setattr = reg.object_setattr.bind(py);
-    setattr.call1((&uuid, intern!(py, "int"), u128::from_be_bytes(b)))?;
-    setattr.call1((&uuid, intern!(py, "is_safe"), reg.uuid_safe_unknown.bind(py)))?;
-    Ok(uuid.unbind())
+    let int = value.into_pyobject(py)?;
+    let empty = pyo3::types::PyTuple::empty(py);
+    // SAFETY: `cls` is a type object (checked when the registry was built) and we hold the
+    // GIL. object's tp_new is `object.__new__`; given a type, an empty args tuple and no
+    // kwargs it allocates an instance through the type's own tp_alloc and returns a new
+    // reference, or NULL with an exception set, which `from_owned_ptr_or_err` turns into
+    // an error. PyObject_GenericSetAttr is `object.__setattr__`: it only reads the
+    // borrowed pointers we pass, which stay alive for the call, and reports failure as -1
+    // with an exception set (e.g. if a patched UUID lacks the slots).
+    unsafe {
+        let object_new = (*std::ptr::addr_of!(pyo3::ffi::PyBaseObject_Type))
+            .tp_new
+            .ok_or_else(|| pyo3::exceptions::PySystemError::new_err("object has no tp_new"))?;
+        let raw = object_new(cls.as_ptr().cast(), empty.as_ptr(), std::ptr::null_mut());
+        let uuid = Bound::from_owned_ptr_or_err(py, raw)?;
+        for (name, value) in [
+            (intern!(py, "int"), int.as_any()),
+            (intern!(py, "is_safe"), reg.uuid_safe_unknown.bind(py)),
+        ] {
+            if pyo3::ffi::PyObject_GenericSetAttr(uuid.as_ptr(), name.as_ptr(), value.as_ptr()) != 0 {
+                return Err(PyErr::fetch(py));
+            }
+        }
+        Ok(uuid.unbind())
+    }
 }
 
 pub(crate) fn uuid_text(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyResult<PyObject> {
