@@ -200,6 +200,11 @@ def _int4_description(fmt: int) -> bytes:
     return _msg(b"T", b"\x00\x01" + field)
 
 
+def _text_description(fmt: int) -> bytes:
+    field = b"a\x00" + struct.pack("!IhIhih", 0, 0, 25, -1, -1, fmt)
+    return _msg(b"T", b"\x00\x01" + field)
+
+
 # Well-framed messages with a bad body: as libpq, the request fails but the stream is
 # still in step, so the error is raised at the ReadyForQuery that ends the request.
 CONTENT = {
@@ -219,6 +224,11 @@ CONTENT = {
         _int4_description(1) + _msg(b"D", b"\x00\x01\x00\x00\x00\x02ab"),
         ferropg.DataError,
         "malformed integer value",
+    ),
+    "text that is not UTF-8": (
+        _text_description(1) + _msg(b"D", b"\x00\x01\x00\x00\x00\x04ok \xff"),
+        ferropg.DataError,
+        "malformed text value received from the server: 'utf-8' codec can't decode byte 0xff",
     ),
     "value longer than the row": (
         _int4_description(0) + _msg(b"D", b"\x00\x01\x00\x00\x10\x00ab"),

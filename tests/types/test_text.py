@@ -84,3 +84,4 @@ async def test_unadaptable(cur):
 )
 async def test_one_byte_char(check, expr, expected):
     await check(expr, expected)
+

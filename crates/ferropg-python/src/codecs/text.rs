@@ -5,20 +5,38 @@ use pyo3::types::{PyBytes, PyMemoryView, PyString};
 use super::malformed;
 
 pub(crate) fn text(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject> {
-    let s = std::str::from_utf8(raw).map_err(|e| malformed(py, "text", &e.to_string()))?;
-    Ok(PyString::new(py, s).into_any().unbind())
+    // Python validates UTF-8 as it decodes; checking in Rust first would scan twice.
+    let len = isize::try_from(raw.len()).map_err(|_| malformed(py, "text", "longer than isize::MAX"))?;
+    // SAFETY: `raw` is valid for reads of `len` bytes for the whole call, the error
+    // handler is a NUL-terminated literal, and we hold the GIL. The result is a new
+    // reference, or NULL with an exception set.
+    let decoded = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyUnicode_DecodeUTF8(raw.as_ptr().cast(), len, c"strict".as_ptr()),
+        )
+    };
+    decoded
+        .map(Bound::unbind)
+        .map_err(|e| malformed(py, "text", &e.value(py).to_string()))
 }
 
 /// The one-byte "char" (OID 18) sent in binary, rendered as the server's text output
 /// would be, so both formats agree: NUL is '', a byte with the high bit set is `\ooo`.
 pub(crate) fn char_binary(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject> {
-    let text = match raw {
-        [] | [0] => String::new(),
-        [b] if b.is_ascii() => (*b as char).to_string(),
-        [b] => format!("\\{b:03o}"),
+    let mut ascii = [0u8; 4];
+    let octal;
+    let text: &str = match raw {
+        [] | [0] => "",
+        // One ASCII character: CPython hands out its cached one-character str.
+        [b] if b.is_ascii() => char::from(*b).encode_utf8(&mut ascii),
+        [b] => {
+            octal = format!("\\{b:03o}");
+            &octal
+        }
         _ => return Err(malformed(py, "\"char\"", "more than one byte")),
     };
-    Ok(PyString::new(py, &text).into_any().unbind())
+    Ok(PyString::new(py, text).into_any().unbind())
 }
 
 fn memoryview(py: Python<'_>, bytes: &[u8]) -> PyResult<PyObject> {
