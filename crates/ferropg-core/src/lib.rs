@@ -5,9 +5,11 @@
 //!   classification and literal quoting.
 //! - [`protocol`]: the sans-IO wire-protocol session (bytes in, events out).
 //! - [`cache`]: the prepared-statement LRU.
+//! - [`json`]: a `json.loads`-exact JSON parser driving a caller's value builder.
 #![forbid(unsafe_code)]
 
 pub mod cache;
 pub mod conninfo;
+pub mod json;
 pub mod protocol;
 pub mod sql;
