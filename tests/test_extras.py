@@ -31,7 +31,10 @@ def oracle(dsn: str) -> Any:
     connection.close()
 
 
-def test_json_wrapper_matches_psycopg2() -> None:
+def test_json_wrapper_matches_psycopg2(oracle: Any) -> None:
+    # Without a connection psycopg2 quotes through libpq's PQescapeString, which follows
+    # the last connection libpq opened (backslashes doubled before any): `oracle` makes
+    # that a server with standard_conforming_strings on, as ours assumes.
     for value in ({"a": 1}, [1, "x'y"], "back\\slash", None):
         ours, theirs = Json(value), psycopg2.extras.Json(value)
         assert ours.adapted is value

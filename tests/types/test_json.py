@@ -6,6 +6,13 @@ import ferropg
 from ferropg.extras import Json
 
 
+def _nested(depth):
+    value = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
 @pytest.mark.parametrize(
     "expr, expected",
     [
@@ -17,6 +24,11 @@ from ferropg.extras import Json
         ("' {\"a\" : [1,  2.5]}  '::json", {"a": [1, 2.5]}),
         ("'\n12345678901234567890\n'::json", 12345678901234567890),
         ("'{\"k\": {\"k\": 1}, \"j\": {\"k\": 2}}'::jsonb", {"k": {"k": 1}, "j": {"k": 2}}),
+        # json keeps its text as written: numbers as typed, duplicate keys (the last wins).
+        ("'{\"a\": 1, \"a\": 2}'::json", {"a": 2}),
+        ("'[1e400, -0.0, 1.5e-3, 123456789012345678901234567890]'::json", [float("inf"), -0.0, 0.0015, 123456789012345678901234567890]),
+        ("(repeat('[', 300) || repeat(']', 300))::json", _nested(300)),
+        ("'\"tab\\tquote\\\"é\\u00e9\\ud83d\\ude00\"'::jsonb", 'tab\tquote"éé\U0001f600'),
     ],
 )
 async def test_read(check, expr, expected):
@@ -51,3 +63,4 @@ async def test_json_decoded_even_when_disabled(dsn):
 async def test_mogrify(cur):
     out = cur.mogrify("%s", (Json({"a": 1}),))
     assert (out.decode() if isinstance(out, bytes) else out) == "'{\"a\": 1}'"
+

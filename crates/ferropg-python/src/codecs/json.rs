@@ -1,23 +1,22 @@
 //! json and jsonb -> the result of `json.loads`, as psycopg2's default typecasters give.
 //! psycopg2 registers them globally, so aiopg decodes json even with enable_json=False.
+//!
+//! The core's parser builds the Python objects directly; what it leaves to `json.loads`
+//! (NaN, lone surrogates, very deep nesting, anything malformed) goes there, so the
+//! result or the error is always json.loads' own.
+use ferropg_core::json::{self, Builder, ParseError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 
-use super::{malformed, text, TypeRegistry};
+use super::{malformed, TypeRegistry};
 
 pub(crate) fn json(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyResult<PyObject> {
-    let s = text::text(py, raw)?;
-    // json.loads wraps the C scanner in three Python frames and two regex matches for
-    // surrounding whitespace. jsonb never has any, so scan directly; anything else
-    // (whitespace, trailing data, an error) goes through json.loads for its exact result.
-    let s = s.bind(py);
-    if let Ok(found) = reg.json_scan.bind(py).call1((s, 0)) {
-        if let Ok((value, end)) = found.extract::<(Bound<'_, PyAny>, usize)>() {
-            if end == s.len()? {
-                return Ok(value.unbind());
-            }
-        }
+    let s = std::str::from_utf8(raw).map_err(|e| malformed(py, "json", &e.to_string()))?;
+    match json::parse(s, &mut PyBuilder { py }) {
+        Ok(value) => Ok(value.unbind()),
+        Err(ParseError::Build(err)) => Err(err),
+        Err(ParseError::Unsupported) => Ok(reg.json_loads.bind(py).call1((s,))?.unbind()),
     }
-    Ok(reg.json_loads.bind(py).call1((s,))?.unbind())
 }
 
 /// Binary jsonb is a version byte (1) followed by the text.
@@ -25,5 +24,50 @@ pub(crate) fn jsonb_binary(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> Py
     match raw.split_first() {
         Some((1, body)) => json(py, reg, body),
         _ => Err(malformed(py, "jsonb", "unknown binary format version")),
+    }
+}
+
+/// json.loads' object types: dict, list, str, int, float, bool, None.
+struct PyBuilder<'py> {
+    py: Python<'py>,
+}
+
+impl<'py> Builder for PyBuilder<'py> {
+    type Value = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn null(&mut self) -> PyResult<Self::Value> {
+        Ok(self.py.None().into_bound(self.py))
+    }
+    fn boolean(&mut self, v: bool) -> PyResult<Self::Value> {
+        Ok(PyBool::new(self.py, v).to_owned().into_any())
+    }
+    fn int(&mut self, v: i64) -> PyResult<Self::Value> {
+        Ok(v.into_pyobject(self.py)?.into_any())
+    }
+    fn big_int(&mut self, text: &str) -> PyResult<Self::Value> {
+        // int(text), as json.loads converts: it honours sys.set_int_max_str_digits.
+        self.py.get_type::<PyInt>().call1((text,))
+    }
+    fn float(&mut self, v: f64) -> PyResult<Self::Value> {
+        Ok(PyFloat::new(self.py, v).into_any())
+    }
+    fn string(&mut self, s: &str) -> PyResult<Self::Value> {
+        Ok(PyString::new(self.py, s).into_any())
+    }
+    fn key(&mut self, s: &str) -> PyResult<Self::Value> {
+        Ok(PyString::new(self.py, s).into_any())
+    }
+    fn array(&mut self) -> PyResult<Self::Value> {
+        Ok(PyList::empty(self.py).into_any())
+    }
+    fn push(&mut self, array: &mut Self::Value, item: Self::Value) -> PyResult<()> {
+        array.downcast::<PyList>()?.append(item)
+    }
+    fn object(&mut self) -> PyResult<Self::Value> {
+        Ok(PyDict::new(self.py).into_any())
+    }
+    fn insert(&mut self, object: &mut Self::Value, key: Self::Value, value: Self::Value) -> PyResult<()> {
+        object.downcast::<PyDict>()?.set_item(key, value)
     }
 }

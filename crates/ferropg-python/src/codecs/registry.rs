@@ -22,8 +22,6 @@ pub struct TypeRegistry {
     pub(crate) decimal_cls: PyObject,
     pub(crate) uuid_cls: PyObject,
     pub(crate) json_loads: PyObject,
-    /// The C scanner json.loads ends up in, for values without surrounding whitespace.
-    pub(crate) json_scan: PyObject,
     pub(crate) uuid_safe_unknown: PyObject,
     pub(crate) timezone_cls: PyObject,
     pub(crate) zoneinfo_cls: PyObject,
@@ -53,12 +51,6 @@ impl TypeRegistry {
                 .into_any()
                 .unbind(),
             json_loads: py.import("json")?.getattr("loads")?.unbind(),
-            json_scan: py
-                .import("json.decoder")?
-                .getattr("JSONDecoder")?
-                .call0()?
-                .getattr("scan_once")?
-                .unbind(),
             uuid_safe_unknown: py
                 .import("uuid")?
                 .getattr("SafeUUID")?
