@@ -12,7 +12,11 @@ use super::{malformed, TypeRegistry};
 
 pub(crate) fn json(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyResult<PyObject> {
     let s = std::str::from_utf8(raw).map_err(|e| malformed(py, "json", &e.to_string()))?;
-    match json::parse(s, &mut PyBuilder { py }) {
+    let mut keys = reg
+        .json_keys
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    match json::parse(s, &mut PyBuilder { py, keys: &mut keys }) {
         Ok(value) => Ok(value.unbind()),
         Err(ParseError::Build(err)) => Err(err),
         Err(ParseError::Unsupported) => Ok(reg.json_loads.bind(py).call1((s,))?.unbind()),
@@ -27,12 +31,50 @@ pub(crate) fn jsonb_binary(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> Py
     }
 }
 
-/// json.loads' object types: dict, list, str, int, float, bool, None.
-struct PyBuilder<'py> {
-    py: Python<'py>,
+/// Object keys recur row after row: handing out the same str objects skips allocating
+/// them and, as a str caches its hash, hashing them again on every dict insert.
+pub(crate) struct KeyCache {
+    slots: Vec<Option<(Box<str>, Py<PyString>)>>,
 }
 
-impl<'py> Builder for PyBuilder<'py> {
+impl KeyCache {
+    const SLOTS: usize = 256;
+    /// Longer keys are rarely repeated names; they are built each time.
+    const MAX_LEN: usize = 64;
+
+    pub(crate) fn new() -> Self {
+        KeyCache {
+            slots: (0..Self::SLOTS).map(|_| None).collect(),
+        }
+    }
+
+    fn get<'py>(&mut self, py: Python<'py>, key: &str) -> Bound<'py, PyString> {
+        if key.len() > Self::MAX_LEN {
+            return PyString::new(py, key);
+        }
+        // FNV-1a: a few instructions per byte, spread well enough for a small table.
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        let slot = &mut self.slots[(hash as usize) % Self::SLOTS];
+        match slot {
+            Some((text, cached)) if **text == *key => cached.bind(py).clone(),
+            _ => {
+                let fresh = PyString::new(py, key);
+                *slot = Some((key.into(), fresh.clone().unbind()));
+                fresh
+            }
+        }
+    }
+}
+
+/// json.loads' object types: dict, list, str, int, float, bool, None.
+struct PyBuilder<'py, 'k> {
+    py: Python<'py>,
+    keys: &'k mut KeyCache,
+}
+
+impl<'py> Builder for PyBuilder<'py, '_> {
     type Value = Bound<'py, PyAny>;
     type Error = PyErr;
 
@@ -56,7 +98,7 @@ impl<'py> Builder for PyBuilder<'py> {
         Ok(PyString::new(self.py, s).into_any())
     }
     fn key(&mut self, s: &str) -> PyResult<Self::Value> {
-        Ok(PyString::new(self.py, s).into_any())
+        Ok(self.keys.get(self.py, s).into_any())
     }
     fn array(&mut self) -> PyResult<Self::Value> {
         Ok(PyList::empty(self.py).into_any())

@@ -141,31 +141,39 @@ pub(crate) fn numeric_binary_to_string(raw: &[u8]) -> Result<String, &'static st
     if raw.len() != 8 + 2 * ndigits {
         return Err("digit count does not match the length");
     }
-    let mut digits = Vec::with_capacity(ndigits);
-    for i in 0..ndigits {
-        let d = field(8 + 2 * i)?;
-        if d >= 10000 {
-            return Err("digit out of range");
-        }
-        digits.push(d);
+    let groups = &raw[8..];
+    if groups
+        .chunks_exact(2)
+        .any(|g| u16::from_be_bytes([g[0], g[1]]) >= 10000)
+    {
+        return Err("digit out of range");
     }
+    // Base-10000 digit i (0 is the first), zero outside the stored ones.
     let digit = |i: i64| -> u16 {
         usize::try_from(i)
             .ok()
-            .and_then(|i| digits.get(i))
-            .copied()
-            .unwrap_or(0)
+            .and_then(|i| groups.get(2 * i..2 * i + 2))
+            .map_or(0, |g| u16::from_be_bytes([g[0], g[1]]))
     };
-    let mut out = String::with_capacity(8 + 4 * ndigits);
+    let int_groups = usize::try_from(weight + 1).unwrap_or(0);
+    let mut out = String::with_capacity(3 + 4 * int_groups + dscale as usize + 4);
     if sign == NUMERIC_NEG {
         out.push('-');
     }
     if weight < 0 {
         out.push('0');
     } else {
-        out.push_str(&digit(0).to_string());
+        // The first group without its leading zeros, then four digits per group.
+        let first = digit(0);
+        let mut four = [0u8; 4];
+        let skip = four_digits(first, &mut four)
+            .iter()
+            .take(3)
+            .take_while(|&&b| b == b'0')
+            .count();
+        four[skip..].iter().for_each(|&b| out.push(char::from(b)));
         for i in 1..=weight {
-            out.push_str(&format!("{:04}", digit(i)));
+            push_four(&mut out, digit(i));
         }
     }
     if dscale > 0 {
@@ -173,12 +181,30 @@ pub(crate) fn numeric_binary_to_string(raw: &[u8]) -> Result<String, &'static st
         let start = out.len();
         let mut i = weight + 1;
         while ((out.len() - start) as i64) < dscale {
-            out.push_str(&format!("{:04}", digit(i)));
+            push_four(&mut out, digit(i));
             i += 1;
         }
         out.truncate(start + dscale as usize);
     }
     Ok(out)
+}
+
+/// `d` (< 10000) as four ASCII digits.
+fn four_digits(d: u16, out: &mut [u8; 4]) -> &[u8; 4] {
+    *out = [
+        b'0' + (d / 1000 % 10) as u8,
+        b'0' + (d / 100 % 10) as u8,
+        b'0' + (d / 10 % 10) as u8,
+        b'0' + (d % 10) as u8,
+    ];
+    out
+}
+
+fn push_four(out: &mut String, d: u16) {
+    let mut four = [0u8; 4];
+    four_digits(d, &mut four)
+        .iter()
+        .for_each(|&b| out.push(char::from(b)));
 }
 
 #[cfg(test)]
@@ -212,6 +238,20 @@ mod tests {
             "-12345.00"
         );
         assert_eq!(numeric_binary_to_string(&enc(0, 0, 0, 0, &[])).unwrap(), "0");
+        // The first group loses its leading zeros, the others keep all four digits.
+        assert_eq!(
+            numeric_binary_to_string(&enc(2, 1, 0, 0, &[12, 34])).unwrap(),
+            "120034"
+        );
+        assert_eq!(
+            numeric_binary_to_string(&enc(1, 0, 0, 0, &[1000])).unwrap(),
+            "1000"
+        );
+        assert_eq!(numeric_binary_to_string(&enc(1, 0, 0, 1, &[7])).unwrap(), "7.0");
+        assert_eq!(
+            numeric_binary_to_string(&enc(1, -1, 0, 6, &[5])).unwrap(),
+            "0.000500"
+        );
         assert_eq!(numeric_binary_to_string(&enc(0, 0, 0, 2, &[])).unwrap(), "0.00");
         assert_eq!(
             numeric_binary_to_string(&enc(0, 0, NUMERIC_NAN, 0, &[])).unwrap(),

@@ -22,6 +22,7 @@ pub struct TypeRegistry {
     pub(crate) decimal_cls: PyObject,
     pub(crate) uuid_cls: PyObject,
     pub(crate) json_loads: PyObject,
+    pub(crate) json_keys: Mutex<super::json::KeyCache>,
     pub(crate) uuid_safe_unknown: PyObject,
     pub(crate) timezone_cls: PyObject,
     pub(crate) zoneinfo_cls: PyObject,
@@ -51,6 +52,7 @@ impl TypeRegistry {
                 .into_any()
                 .unbind(),
             json_loads: py.import("json")?.getattr("loads")?.unbind(),
+            json_keys: Mutex::new(super::json::KeyCache::new()),
             uuid_safe_unknown: py
                 .import("uuid")?
                 .getattr("SafeUUID")?
