@@ -90,6 +90,9 @@ class Cursor:
             raise InterfaceError("cursor already closed")
         if self._echo:
             self._log(operation, parameters)
+        # The previous result goes now, as psycopg2 drops it: kept alive until the new one
+        # arrives, a large result doubles the heap the garbage collector walks meanwhile.
+        self._rows = []
         try:
             result = await conn._request(
                 "cursor.execute",
