@@ -6,10 +6,12 @@
 //! - [`protocol`]: the sans-IO wire-protocol session (bytes in, events out).
 //! - [`cache`]: the prepared-statement LRU.
 //! - [`json`]: a `json.loads`-exact JSON parser driving a caller's value builder.
+//! - [`numeric`]: binary numeric to its exact text.
 #![forbid(unsafe_code)]
 
 pub mod cache;
 pub mod conninfo;
 pub mod json;
+pub mod numeric;
 pub mod protocol;
 pub mod sql;
