@@ -46,7 +46,21 @@ class AiopgFace:
 
 
 class NativeFace(AiopgFace):
-    """The engine's fast path: `Connection._native.execute` awaited, rows from `.rows`."""
+    """The engine's fast path: `Connection._native.execute` awaited, rows from `.rows`,
+    with named prepared statements cached per connection as asyncpg does by default
+    (`statement_cache_size=100`); the aiopg face keeps aiopg's unnamed statements."""
+
+    async def connect(self, server):
+        conn = await ferropg.connect(
+            host=server.host,
+            port=server.port,
+            user=server.user,
+            dbname=server.dbname,
+            sslmode="disable",
+            statement_cache_size=100,
+        )
+        conn._bench_cur = await conn.cursor()
+        return conn
 
     def fetch_op(self, conn, sql):
         execute = conn._native.execute
