@@ -357,7 +357,6 @@ fn write_bound(
     session.write_sync()
 }
 
-/// One Parse per change of parameter types, a Bind/Execute per set, one Sync.
 /// Parse (again only when the parameter types change), then Bind/Execute per set and one
 /// Sync. Every set is encoded into one reused buffer; a failure leaves output to the caller
 /// to roll back.
