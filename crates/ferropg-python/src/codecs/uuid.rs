@@ -7,14 +7,34 @@ use super::{malformed, text, TypeRegistry};
 
 /// The canonical 8-4-4-4-12 lowercase form PostgreSQL prints.
 pub(crate) fn uuid_string(b: &[u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(36);
     for (i, byte) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
             s.push('-');
         }
-        s.push_str(&format!("{byte:02x}"));
+        s.push(char::from(HEX[usize::from(byte >> 4)]));
+        s.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     s
+}
+
+/// The 128-bit value of the server's text form (8-4-4-4-12 hex digits), or None.
+fn parse_uuid_text(text: &[u8]) -> Option<u128> {
+    if text.len() != 36 {
+        return None;
+    }
+    let mut value = 0u128;
+    for (i, &c) in text.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        value = value << 4 | u128::from(char::from(c).to_digit(16)?);
+    }
+    Some(value)
 }
 
 pub(crate) fn uuid_binary(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyResult<PyObject> {
@@ -65,7 +85,11 @@ pub(crate) fn uuid_text(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyRes
     if !reg.enable_uuid {
         return Ok(s);
     }
-    Ok(reg.uuid_cls.bind(py).call1((s,))?.unbind())
+    match parse_uuid_text(raw) {
+        Some(value) => new_uuid(py, reg, value),
+        // Not the canonical form the server prints: UUID() parses it, or says what is wrong.
+        None => Ok(reg.uuid_cls.bind(py).call1((s,))?.unbind()),
+    }
 }
 
 #[cfg(test)]
@@ -76,5 +100,31 @@ mod tests {
         b[15] = 1;
         b[0] = 0xab;
         assert_eq!(super::uuid_string(&b), "ab000000-0000-0000-0000-000000000001");
+    }
+
+    #[test]
+    fn text_form_parses_back() {
+        let b: [u8; 16] = *b"\x0b\x46\x04\xae\xee\xce\x41\xbd\x94\xbe\x07\x72\x52\xae\xf6\x80";
+        let text = super::uuid_string(&b);
+        assert_eq!(text, "0b4604ae-eece-41bd-94be-077252aef680");
+        assert_eq!(
+            super::parse_uuid_text(text.as_bytes()),
+            Some(u128::from_be_bytes(b))
+        );
+        assert_eq!(
+            super::parse_uuid_text(text.to_uppercase().as_bytes()),
+            Some(u128::from_be_bytes(b))
+        );
+        for bad in [
+            "",
+            "0b4604aeeece41bd94be077252aef680",
+            "0b4604ae-eece-41bd-94be-077252aef68g",
+        ] {
+            assert_eq!(super::parse_uuid_text(bad.as_bytes()), None, "{bad}");
+        }
+        assert_eq!(
+            super::parse_uuid_text("0b4604ae+eece-41bd-94be-077252aef680".as_bytes()),
+            None
+        );
     }
 }
