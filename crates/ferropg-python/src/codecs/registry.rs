@@ -114,13 +114,9 @@ impl TypeRegistry {
     /// Resolves once per result column per statement, then used for every row.
     pub fn decoder(&self, oid: Oid, binary: bool) -> Decoder {
         match self.classify(oid) {
-            Some((kind, array)) => Decoder { kind, array, binary },
+            Some((kind, array)) => Decoder::new(kind, array, binary),
             // Unknown types are requested as text and returned as str, as psycopg2 does.
-            None => Decoder {
-                kind: Kind::Text,
-                array: false,
-                binary,
-            },
+            None => Decoder::new(Kind::Text, false, binary),
         }
     }
 
