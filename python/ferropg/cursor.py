@@ -76,7 +76,7 @@ class Cursor:
     # -- statements --------------------------------------------------------------------
 
     async def execute(
-        self, operation: str, parameters: Any = None, *, timeout: Optional[float] = None
+        self, operation: str | bytes, parameters: Any = None, *, timeout: Optional[float] = None
     ) -> None:
         """Run one statement (several if `;`-separated); rows are kept for fetch*()."""
         if type(operation) is not str:
@@ -114,7 +114,7 @@ class Cursor:
         self._query_src = (operation, parameters)
 
     async def executemany(
-        self, operation: str, seq_of_parameters: Iterable[Any], *, timeout: Optional[float] = None
+        self, operation: str | bytes, seq_of_parameters: Iterable[Any], *, timeout: Optional[float] = None
     ) -> None:
         """Run the statement once per parameter set, pipelined in one round trip.
 
@@ -170,7 +170,7 @@ class Cursor:
         self._take(result, sql, params)
         return parameters
 
-    def mogrify(self, operation: str, parameters: Any = None) -> bytes:
+    def mogrify(self, operation: str | bytes, parameters: Any = None) -> bytes:
         """The statement with its parameters as literals, exactly as `query` would show it."""
         self._check_open()
         return self._conn._native.mogrify(_sql_text(operation), parameters)  # type: ignore[no-any-return]
