@@ -12,11 +12,19 @@ use super::{malformed, TypeRegistry};
 
 pub(crate) fn json(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyResult<PyObject> {
     let s = std::str::from_utf8(raw).map_err(|e| malformed(py, "json", &e.to_string()))?;
-    let mut keys = reg
-        .json_keys
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    match json::parse(s, &mut PyBuilder { py, keys: &mut keys }) {
+    // Building objects can run Python code (a finalizer during a collection) and let
+    // another thread in; if that one is decoding on this connection, use a spare cache
+    // rather than wait for this one while holding the GIL.
+    let mut shared = reg.json_keys.try_lock().ok();
+    let mut spare;
+    let keys = match shared.as_deref_mut() {
+        Some(keys) => keys,
+        None => {
+            spare = KeyCache::new();
+            &mut spare
+        }
+    };
+    match json::parse(s, &mut PyBuilder { py, keys }) {
         Ok(value) => Ok(value.unbind()),
         Err(ParseError::Build(err)) => Err(err),
         Err(ParseError::Unsupported) => Ok(reg.json_loads.bind(py).call1((s,))?.unbind()),
