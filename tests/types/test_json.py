@@ -1,5 +1,8 @@
 """json/jsonb: decoded with json.loads (psycopg2 registers them globally), sent via Json."""
 
+import json
+import sys
+
 import pytest
 
 import ferropg
@@ -64,3 +67,21 @@ async def test_mogrify(cur):
     out = cur.mogrify("%s", (Json({"a": 1}),))
     assert (out.decode() if isinstance(out, bytes) else out) == "'{\"a\": 1}'"
 
+
+
+async def test_a_value_json_loads_refuses_raises_its_error(cur):
+    # A builder error from the Rust parser (int() refusing a long literal under a lowered
+    # digit limit) surfaces as json.loads would raise it, and the connection goes on.
+    digits = "7" * 700
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        with pytest.raises(ValueError) as ours:
+            await cur.execute(f"SELECT '[{digits}]'::jsonb")
+        with pytest.raises(ValueError) as theirs:
+            json.loads(f"[{digits}]")
+        assert str(ours.value) == str(theirs.value)
+    finally:
+        sys.set_int_max_str_digits(limit)
+    await cur.execute(f"SELECT '[{digits}]'::jsonb")
+    assert await cur.fetchone() == ([int(digits)],)

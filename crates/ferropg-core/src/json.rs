@@ -267,7 +267,8 @@ impl<B: Builder> Parser<'_, '_, B> {
         Ok(at + 1)
     }
 
-    /// `\uXXXX` with its hex digits at `at`, or a `\uD8xx\uDCxx` surrogate pair.
+    /// A `\u` escape whose four hex digits start at `at`; a high surrogate must be followed
+    /// by a `\u` escape of a low one, and the pair makes one character.
     fn unicode_escape(&mut self, at: usize) -> Res<usize, B> {
         let hi = hex4(self.bytes, at).ok_or(Unsupported)?;
         let (code, next) = if (0xD800..0xDC00).contains(&hi) {
