@@ -131,3 +131,79 @@ async def test_close_fails_the_running_query(dsn: str) -> None:
     with pytest.raises(ferropg.Error):
         await asyncio.wait_for(task, 5)
     assert conn.closed
+
+
+async def test_shorter_timeout_after_longer_ones_still_fires(conn: Any, cur: Any) -> None:
+    # The engine keeps one timer per connection: a request with an earlier deadline than
+    # the armed timer must re-arm it, or this sleep would end normally after 3 s.
+    for _ in range(3):
+        await cur.execute("SELECT 1", timeout=60)
+    with pytest.raises(asyncio.TimeoutError):
+        await cur.execute("SELECT pg_sleep(3)", timeout=0.2)
+    await cur.execute("SELECT 'usable'")
+    assert await cur.fetchone() == ("usable",)
+
+
+async def test_timer_left_by_a_finished_request_does_not_time_out_the_next(conn: Any, cur: Any) -> None:
+    # The timer armed for the first request fires while the second runs; the second's
+    # own deadline is later, so it is re-armed instead of timing the second out.
+    await cur.execute("SELECT 1", timeout=0.1)
+    await cur.execute("SELECT pg_sleep(0.4), 'done'", timeout=30)
+    assert await cur.fetchone() == ("", "done")
+
+
+async def test_zero_or_negative_timeout_times_out_at_once(conn: Any, cur: Any) -> None:
+    for timeout in (0, -1.0):
+        with pytest.raises(asyncio.TimeoutError):
+            await cur.execute("SELECT pg_sleep(3)", timeout=timeout)
+    await cur.execute("SELECT 'after'")
+    assert await cur.fetchone() == ("after",)
+
+
+async def test_nan_timeout_is_refused_before_anything_is_sent(conn: Any, cur: Any) -> None:
+    with pytest.raises(ValueError, match="timeout must be a number of seconds, got nan"):
+        await cur.execute("SELECT 1", timeout=float("nan"))
+    assert not conn.isexecuting()
+    await cur.execute("SELECT 2")
+    assert await cur.fetchone() == (2,)
+
+
+async def test_isexecuting_while_a_request_runs_and_after_cancel(conn: Any, cur: Any) -> None:
+    assert not conn.isexecuting()
+    task = asyncio.ensure_future(cur.execute("SELECT pg_sleep(10)"))
+    await asyncio.sleep(0.1)
+    assert conn.isexecuting()
+    assert conn.raw.in_flight == "cursor.execute"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert conn.raw.in_flight is None  # nobody waits any more; the cleanup drains it
+    await cur.execute("SELECT 5")
+    assert await cur.fetchone() == (5,)
+    assert not conn.isexecuting()
+
+
+async def test_second_caller_during_cleanup_is_refused(conn: Any, cur: Any) -> None:
+    # After a timeout, the next request waits for the cancelled one to be drained,
+    # holding the connection: a third caller meanwhile is refused, not interleaved.
+    with pytest.raises(asyncio.TimeoutError):
+        await cur.execute("SELECT pg_sleep(10)", timeout=0.1)
+    waiting = asyncio.ensure_future(cur.execute("SELECT 'first'"))
+    await asyncio.sleep(0)
+    other = await conn.cursor()
+    # the cancel goes over a side connection: one loop step cannot have finished it
+    assert conn._cleanup is not None
+    with pytest.raises(RuntimeError, match=r"cursor.execute\(\) called while another coroutine"):
+        await other.execute("SELECT 'second'")
+    await waiting
+    assert await cur.fetchone() == ("first",)
+
+
+async def test_request_timeouts_leave_no_timer_in_the_loop(conn: Any, cur: Any) -> None:
+    # A pending loop timer makes every iteration of asyncio's loop dearer; the engine's
+    # deadlines are watched by a thread instead, which wakes the loop through a socket.
+    loop = asyncio.get_running_loop()
+    if not hasattr(loop, "_scheduled"):
+        pytest.skip("only asyncio's own loop exposes its timer heap")
+    await cur.execute("SELECT 1", timeout=30)
+    assert [h for h in loop._scheduled if not h.cancelled()] == []

@@ -89,10 +89,30 @@ class Connection:
     ) -> None: ...
     def startup(self) -> asyncio.Future[None]:
         """TLS negotiation, StartupMessage, authentication, up to the first ReadyForQuery."""
-    def execute(self, sql: str, params: Params) -> asyncio.Future[Result]:
+    # A caller's request (`what` names the caller, e.g. "cursor.execute") is refused with
+    # RuntimeError while another caller waits on the connection; after `timeout` seconds
+    # its future fails with asyncio.TimeoutError and the `on_timeout` callback runs.
+    # Without `what` it is housekeeping: neither guarded nor timed.
+    def execute(
+        self, sql: str, params: Params = None, timeout: Optional[float] = None, what: Optional[str] = None
+    ) -> asyncio.Future[Result]:
         """Run one execute(): server-bound when the statement accepts parameters, literal otherwise."""
-    def execute_many(self, sql: str, seq_of_params: Sequence[Params]) -> asyncio.Future[Result]:
+    def execute_many(
+        self,
+        sql: str,
+        seq_of_params: Sequence[Params],
+        timeout: Optional[float] = None,
+        what: Optional[str] = None,
+    ) -> asyncio.Future[Result]:
         """All parameter sets pipelined in one round trip; rowcount is the sum."""
+    def claim(self, what: str) -> None:
+        """Hold the connection for `what` while it waits before sending (RuntimeError if taken)."""
+    def release(self) -> None:
+        """Give back a claim without sending anything."""
+    in_flight: Optional[str]  # what a caller is waiting for
+    idle_seconds: float  # since the last request or touch()
+    def touch(self) -> None:
+        """Count as used now."""
     def wait_idle(self) -> asyncio.Future[None]:
         """Done once no request is in flight (also done at once when idle)."""
     def mogrify(self, sql: str, params: Params) -> bytes:
@@ -104,6 +124,7 @@ class Connection:
         on_notice: Optional[Callable[[str], None]],
         on_notify: Optional[Callable[[int, str, str], None]],
         on_lost: Optional[Callable[[BaseException], None]],
+        on_timeout: Optional[Callable[[], None]] = None,
     ) -> None: ...
     def parameter_status(self, name: str) -> Optional[str]: ...
     def clear_session_marks(self) -> None:

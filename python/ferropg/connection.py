@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 import traceback
 import warnings
 import weakref
@@ -140,19 +139,13 @@ class Connection:
         self._timeout = timeout
         self._echo = echo
         self._loop = loop
-        self._last_usage = loop.time()
         self._cursor_factory: Optional[type[Cursor]] = None
         self._notices: list[str] = []
         self._notifies = ClosableQueue(asyncio.Queue(), loop)
-        self._in_flight: Optional[str] = None  # what is using the connection now
         self._cleanup: Optional[asyncio.Task[None]] = None  # cancel/close work to finish first
-        self._watchdog = _Watchdog(loop)
         # Bumped each time a pool hands the connection out again: a named cursor left
         # open by an earlier borrower must not COMMIT or CLOSE in the new one's session.
         self._epoch = 0
-        # asyncio's own loop.time() is time.monotonic() behind a Python call; other
-        # loops (uvloop) keep their own clock, which their timers use.
-        self._clock = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
         self._desc_cache: dict[int, tuple[Any, tuple[Column, ...]]] = {}
         self._wire_callbacks()
         if loop.get_debug():
@@ -179,7 +172,12 @@ class Connection:
             if conn is not None:
                 conn._notifies.close(exc)
 
-        self._native.set_callbacks(on_notice, on_notify, on_lost)
+        def on_timeout() -> None:
+            conn = ref()
+            if conn is not None:
+                conn._start_cleanup()
+
+        self._native.set_callbacks(on_notice, on_notify, on_lost, on_timeout)
 
     # -- cursors ---------------------------------------------------------------------
 
@@ -197,7 +195,7 @@ class Connection:
         `name` makes a server-side cursor (DECLARE ... CURSOR FOR); `cursor_factory` is a
         ferropg Cursor subclass such as ferropg.extras.DictCursor.
         """
-        self._last_usage = self._loop.time()
+        self._native.touch()
         coro = self._cursor(name, cursor_factory, scrollable, withhold, timeout, isolation_level)
         return _ContextManager(coro, _close_cursor)
 
@@ -230,51 +228,30 @@ class Connection:
     async def _request(
         self, what: str, send: Callable[..., asyncio.Future[Any]], args: tuple[Any, ...], timeout: Optional[float]
     ) -> Any:
-        """Send one request to the server (`send(*args)`) and wait for its result.
+        """Send one request to the server (`send(*args, timeout, what)`) and wait for its result.
 
-        On timeout or task cancellation the server-side query is cancelled in the
-        background; the next request waits for that before it is sent. This is the
-        per-query path: it stays one coroutine, with one clock read.
+        The engine refuses a second caller while one waits, and on timeout fails the
+        future with asyncio.TimeoutError and has the server-side query cancelled in the
+        background (`_start_cleanup`); task cancellation starts the same cleanup here.
+        Cursor.execute inlines this for the per-query path.
         """
-        if self._in_flight is not None:
-            raise RuntimeError(
-                f"{what}() called while another coroutine is already waiting for incoming data "
-                f"({self._in_flight}())"
-            )
-        self._in_flight = what
+        if self._cleanup is not None:
+            await self._after_cleanup(what)
         try:
-            if self._cleanup is not None:
-                await self._finish_cleanup()
-            # send() raises InterfaceError("connection already closed") on a closed one
-            now = self._last_usage = self._clock()
-            # The engine's future is awaited directly (one loop step less than a wrapper):
-            # the engine ignores futures that are already done, so cancelling it on
-            # timeout or task cancellation only drops the late result.
-            fut = send(*args)
-            if timeout is None:
-                try:
-                    return await fut
-                except asyncio.CancelledError:
-                    self._start_cleanup()
-                    raise
-            watchdog = self._watchdog
-            # the watchdog's fields are set here, not through a method: once per query
-            watchdog._fut = fut
-            deadline = watchdog._deadline = now + timeout
-            if watchdog._timer is None or deadline < watchdog._timer_at:
-                watchdog.arm(deadline)
-            try:
-                return await fut
-            except asyncio.CancelledError:
-                self._start_cleanup()
-                if watchdog.expired is fut:
-                    watchdog.expired = None
-                    raise asyncio.TimeoutError() from None
-                raise
-            finally:
-                watchdog._fut = None
+            return await send(*args, timeout, what)
+        except asyncio.CancelledError:
+            self._start_cleanup()
+            raise
+
+    async def _after_cleanup(self, what: str) -> None:
+        """Wait, holding the connection for `what`, until a cancelled request is drained:
+        a request sent earlier could be hit by that request's CancelRequest."""
+        native = self._native
+        native.claim(what)
+        try:
+            await self._finish_cleanup()
         finally:
-            self._in_flight = None
+            native.release()
 
     def _start_cleanup(self) -> None:
         """Cancel whatever runs on the server and drain it, in a task the connection owns."""
@@ -339,7 +316,6 @@ class Connection:
     # -- closing ---------------------------------------------------------------------
 
     def _close(self) -> None:
-        self._watchdog.close()
         if not self._native.closed:
             self._native.close()
         self._notifies.close(OperationalError("Connection closed"))
@@ -481,7 +457,8 @@ class Connection:
 
     @property
     def last_usage(self) -> float:
-        return self._last_usage
+        """The loop's time() of the last request (or cursor made)."""
+        return self._loop.time() - self._native.idle_seconds
 
     @property
     def echo(self) -> bool:
@@ -493,7 +470,7 @@ class Connection:
         return self._notifies
 
     def isexecuting(self) -> bool:
-        return self._in_flight is not None or bool(self._native.busy)
+        return self._native.in_flight is not None or bool(self._native.busy)
 
     def _is_idle_outside_transaction(self) -> bool:
         return self._native.transaction_status == TRANSACTION_STATUS_IDLE
@@ -535,46 +512,3 @@ async def _after(previous: Optional[asyncio.Task[None]], coro: Coroutine[Any, An
         except BaseException:
             logger.debug("earlier connection cleanup failed", exc_info=True)
     await coro
-
-
-class _Watchdog:
-    """Times requests out with one timer per connection instead of one per request.
-
-    A request (Connection._request) sets `_fut` and `_deadline` and calls `arm()` only
-    when no timer is armed for an earlier time; the timer and re-arms itself when it fires early. Most requests end
-    long before their timeout, so they cost a clock read, not a timer. It holds no
-    reference to the connection, so an unclosed connection is still collected promptly.
-    """
-
-    __slots__ = ("_loop", "_fut", "_deadline", "_timer", "_timer_at", "expired")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._fut: Optional[asyncio.Future[Any]] = None
-        self._deadline = 0.0
-        self._timer: Optional[asyncio.TimerHandle] = None
-        self._timer_at = 0.0
-        self.expired: Optional[asyncio.Future[Any]] = None  # the future it timed out
-
-    def arm(self, deadline: float) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self._loop.call_at(deadline, self._fire)
-        self._timer_at = deadline
-
-    def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _fire(self) -> None:
-        self._timer = None
-        fut = self._fut
-        if fut is None or fut.done():
-            return
-        if self._deadline <= self._timer_at:
-            self.expired = fut
-            fut.cancel()
-        else:  # armed for an earlier request: wait for this one's own deadline
-            self._timer = self._loop.call_at(self._deadline, self._fire)
-            self._timer_at = self._deadline

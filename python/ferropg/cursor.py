@@ -7,6 +7,7 @@ FETCH/MOVE on demand (aiopg cannot do this; ferropg can).
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -19,11 +20,23 @@ from .transaction import IsolationLevel, Transaction, _commit, _rollback
 from .utils import _ContextManager, create_completed_future
 
 if TYPE_CHECKING:
-    import asyncio
-
     from .connection import Connection
 
 __all__ = ["Cursor"]
+
+
+class _Outcome:
+    """rowcount, statusmessage and lastrowid where they do not come from one engine Result."""
+
+    __slots__ = ("rowcount", "statusmessage", "lastrowid")
+
+    def __init__(self, rowcount: int, statusmessage: Optional[str], lastrowid: Optional[int]) -> None:
+        self.rowcount = rowcount
+        self.statusmessage = statusmessage
+        self.lastrowid = lastrowid
+
+
+_NO_OUTCOME = _Outcome(-1, None, None)
 
 RowFactory = Optional[Callable[[tuple[Any, ...]], Any]]
 
@@ -47,6 +60,7 @@ class Cursor:
         isolation_level: Optional[IsolationLevel] = None,
     ) -> None:
         self._conn = conn
+        self._native = conn._native
         self._name = name
         self._scrollable = scrollable
         self._withhold = withhold
@@ -63,9 +77,8 @@ class Cursor:
         self._raw_desc: Any = None
         self._row_factory: RowFactory = None
         self._factory_for: Any = None  # the raw description _row_factory was made for
-        self._rowcount = -1
-        self._statusmessage: Optional[str] = None
-        self._lastrowid: Optional[int] = None
+        # rowcount, statusmessage and lastrowid: the engine's Result, or an _Outcome
+        self._outcome: Any = _NO_OUTCOME
         self._query: Optional[bytes] = None
         self._query_src: Optional[tuple[str, Any]] = None  # (sql, params) for `query`
         # named cursors only
@@ -84,32 +97,32 @@ class Cursor:
         if self._name is not None:
             await self._declare(operation, parameters, timeout)
             return
-        conn = self._conn
-        native = conn._native
-        if self._closed or native.closed:
+        if self._closed:  # a closed connection: the engine raises the same error
             raise InterfaceError("cursor already closed")
+        native = self._native
         if self._echo:
             self._log(operation, parameters)
         # The previous result goes now, as psycopg2 drops it: kept alive until the new one
         # arrives, a large result doubles the heap the garbage collector walks meanwhile.
         self._rows = []
+        # conn._request(), inlined: this runs once per query
+        conn = self._conn
         try:
-            result = await conn._request(
-                "cursor.execute",
-                native.execute,
-                (operation, parameters),
-                self._timeout if timeout is None else timeout,
+            if conn._cleanup is not None:
+                await conn._after_cleanup("cursor.execute")
+            result = await native.execute(
+                operation, parameters, self._timeout if timeout is None else timeout, "cursor.execute"
             )
-        except BaseException:
+        except BaseException as exc:
             self._fail(operation, parameters)
+            if isinstance(exc, asyncio.CancelledError):
+                conn._start_cleanup()
             raise
         # self._take(), inlined: this runs once per query
         self._rows = result.rows
         self._pos = 0
         self._raw_desc = result.description
-        self._rowcount = result.rowcount
-        self._statusmessage = result.statusmessage
-        self._lastrowid = result.lastrowid
+        self._outcome = result
         self._query = None
         self._query_src = (operation, parameters)
 
@@ -127,7 +140,7 @@ class Cursor:
         seq = list(seq_of_parameters)
         self._reset()
         if not seq:
-            self._rowcount = 0
+            self._outcome = _Outcome(0, None, None)
             return
         native = self._conn._native
         if self._echo:
@@ -139,9 +152,7 @@ class Cursor:
             (operation, seq),
             self._timeout if timeout is None else timeout,
         )
-        self._rowcount = result.rowcount
-        self._statusmessage = result.statusmessage
-        self._lastrowid = result.lastrowid
+        self._outcome = result
         self._set_query(operation, seq[-1])  # psycopg2 shows the last run
 
     async def callproc(
@@ -195,9 +206,7 @@ class Cursor:
         self._pos = 0
         self._raw_desc = result.description
         # the engine counts the rows of every row-returning result, as psycopg2 does
-        self._rowcount = result.rowcount
-        self._statusmessage = result.statusmessage
-        self._lastrowid = result.lastrowid
+        self._outcome = result
         self._query = None  # rendered on first read: most callers never look at it
         self._query_src = (sql, params)
 
@@ -210,8 +219,7 @@ class Cursor:
         self._rows = []
         self._pos = 0
         self._raw_desc = None
-        self._rowcount = -1
-        self._statusmessage = None
+        self._outcome = _Outcome(-1, None, self._outcome.lastrowid)
 
     def _fail(self, sql: str, params: Any) -> None:
         """After a failed statement: no results, and `query` shows what was attempted."""
@@ -267,12 +275,12 @@ class Cursor:
             return await self._fetch_named("ALL")
         rows = self._rows
         raw_desc = self._raw_desc
-        if raw_desc is None or raw_desc is not self._factory_for or self._closed or self._conn._native.closed:
+        if raw_desc is not self._factory_for or raw_desc is None or self._closed or self._native.closed:
             rows = self._results()  # the checks, and a row factory for a new description
-        chunk = rows[self._pos :] if self._pos else rows[:]
+        pos = self._pos
         self._pos = len(rows)
-        factory = self._row_factory
-        return chunk if factory is None else [factory(r) for r in chunk]
+        chunk = rows[pos:] if pos else rows[:]
+        return chunk if self._row_factory is None else self._shape(chunk)
 
     async def scroll(self, value: int, mode: str = "relative") -> None:
         """Move to a new row position; ProgrammingError if it falls outside the results."""
@@ -341,8 +349,7 @@ class Cursor:
         self._rows = result.rows
         self._pos = 0
         self._raw_desc = result.description
-        self._rowcount = len(result.rows)
-        self._statusmessage = result.statusmessage
+        self._outcome = _Outcome(len(result.rows), result.statusmessage, self._outcome.lastrowid)
 
     async def _next_named(self) -> Any:
         if self._pos >= len(self._rows) or self._raw_desc is None:
@@ -458,7 +465,7 @@ class Cursor:
 
     @property
     def rowcount(self) -> int:
-        return self._rowcount
+        return self._outcome.rowcount  # type: ignore[no-any-return]
 
     @property
     def rownumber(self) -> int:
@@ -466,7 +473,7 @@ class Cursor:
 
     @property
     def lastrowid(self) -> Optional[int]:
-        return self._lastrowid
+        return self._outcome.lastrowid  # type: ignore[no-any-return]
 
     @property
     def query(self) -> Optional[bytes]:
@@ -482,7 +489,7 @@ class Cursor:
 
     @property
     def statusmessage(self) -> Optional[str]:
-        return self._statusmessage
+        return self._outcome.statusmessage  # type: ignore[no-any-return]
 
     @property
     def tzinfo_factory(self) -> Any:

@@ -332,7 +332,7 @@ class Pool:
 
     def _is_clean(self, conn: Connection) -> bool:
         native = conn.raw
-        if native.busy or conn._cleanup is not None or conn._in_flight is not None:
+        if native.busy or conn._cleanup is not None or native.in_flight is not None:
             return False
         if native.transaction_status != TRANSACTION_STATUS_IDLE:
             return False

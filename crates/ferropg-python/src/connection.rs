@@ -9,6 +9,7 @@
 use crate::codecs::TypeRegistry;
 use crate::conninfo::ConnParams;
 use crate::errors;
+use crate::in_flight::{timeout_duration, InFlight};
 use crate::results::{Collect, Collector, QueryResult, Reply};
 use crate::statements::StatementCache;
 use crate::tls;
@@ -21,7 +22,7 @@ use ferropg_core::protocol::{
 };
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyString, PyTuple};
 use socket2::Socket;
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::{FromRawFd, RawFd};
@@ -79,6 +80,11 @@ impl Outbox {
     }
 }
 
+/// `_on_writable`, bound once at startup (the loop keeps `_on_readable` and `_on_alarm`).
+struct Handlers {
+    writable: PyObject,
+}
+
 #[pyclass(module = "ferropg._native")]
 pub struct Connection {
     transport: Option<Transport>,
@@ -89,9 +95,11 @@ pub struct Connection {
     phase: Phase,
     /// add_writer is registered.
     writing: bool,
-    /// The bound `_on_readable`/`_on_writable` methods handed to the loop.
-    handlers: Option<(PyObject, PyObject)>,
+    /// The bound methods handed to the loop.
+    handlers: Option<Handlers>,
     pending: VecDeque<Pending>,
+    /// The request a caller awaits, with its deadline.
+    in_flight: InFlight,
     registry: TypeRegistry,
     statements: StatementCache,
     parameters: HashMap<String, String>,
@@ -100,6 +108,8 @@ pub struct Connection {
     on_notice: Option<PyObject>,
     on_notify: Option<PyObject>,
     on_lost: Option<PyObject>,
+    /// Called when a request times out, to cancel it on the server.
+    on_timeout: Option<PyObject>,
     /// A FATAL error the server sent before closing, raised instead of a bare EOF.
     fatal: Option<ErrorFields>,
     /// A LISTEN / DECLARE CURSOR ran since `clear_session_marks()`.
@@ -122,14 +132,14 @@ impl Connection {
             .send(self.session.output())
             .map_err(|e| errors::operational_error(py, format!("could not send data to server: {e}")))?;
         if done == self.writing {
-            let Some((_, on_writable)) = self.handlers.as_ref() else {
+            let Some(handlers) = self.handlers.as_ref() else {
                 return Err(errors::interface_error(py, "the connection was not started"));
             };
             if done {
                 self.event_loop.call_method1(py, "remove_writer", (self.fd,))?;
             } else {
                 self.event_loop
-                    .call_method1(py, "add_writer", (self.fd, on_writable.clone_ref(py)))?;
+                    .call_method1(py, "add_writer", (self.fd, handlers.writable.clone_ref(py)))?;
             }
             self.writing = !done;
         }
@@ -256,6 +266,7 @@ impl Connection {
                         }),
                         Err(err) => {
                             if let Some(future) = done.future {
+                                self.in_flight.settled(&future);
                                 out.results.push((future, Err(err)));
                             }
                         }
@@ -266,6 +277,7 @@ impl Connection {
                 if done.type_lookup {
                     self.finish_type_lookup(py, outcome, out)?;
                 } else if let Some(future) = done.future {
+                    self.in_flight.settled(&future);
                     let value = outcome.and_then(|r| Py::new(py, r).map(|r| r.into_any()));
                     out.results.push((future, value));
                 }
@@ -384,6 +396,7 @@ impl Connection {
     /// Tear down after a failure: every waiter gets `err`, the lost callback too.
     fn lose(&mut self, py: Python<'_>, err: PyErr, out: &mut Outbox) {
         self.shutdown(py);
+        self.in_flight.clear();
         if let Some(waiter) = self.startup_waiter.take() {
             out.results.push((waiter, Err(err.clone_ref(py))));
         }
@@ -411,6 +424,9 @@ impl Connection {
         if self.transport.is_some() {
             if self.handlers.is_some() {
                 let _ = self.event_loop.call_method1(py, "remove_reader", (self.fd,));
+                let _ = self
+                    .event_loop
+                    .call_method1(py, "remove_reader", (self.in_flight.alarm_fd(),));
                 if self.writing {
                     let _ = self.event_loop.call_method1(py, "remove_writer", (self.fd,));
                 }
@@ -433,6 +449,56 @@ impl Connection {
                 py,
                 "the connection is still being established",
             )),
+        }
+    }
+
+    /// Send a caller's request as `what`, refusing it while another caller waits, and
+    /// time it out after `timeout` seconds. Without `what` it is the library's own
+    /// housekeeping (a cursor's CLOSE, a pool's reset), sent whoever waits.
+    fn guarded(
+        &mut self,
+        py: Python<'_>,
+        what: Option<&Bound<'_, PyString>>,
+        timeout: Option<f64>,
+        send: impl FnOnce(&mut Self) -> PyResult<Collector>,
+    ) -> PyResult<PyObject> {
+        if let (Phase::Closed, Some(what)) = (self.phase, what) {
+            // psycopg2's words: its cursors report a closed connection as their own
+            if what.to_str()?.starts_with("cursor.") {
+                return Err(errors::interface_error(py, "cursor already closed"));
+            }
+        }
+        self.check_ready(py)?;
+        let timeout = timeout_duration(timeout)?;
+        let Some(what) = what else {
+            if timeout.is_some() {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "a timeout applies to a caller's request: name it with `what`",
+                ));
+            }
+            let collector = send(self)?;
+            return self.enqueue(py, collector);
+        };
+        self.in_flight.claim(py, what)?;
+        let future = match send(self).and_then(|collector| self.enqueue(py, collector)) {
+            Ok(future) => future,
+            Err(err) => {
+                self.in_flight.release();
+                return Err(err);
+            }
+        };
+        self.in_flight.sent(py, &future, timeout);
+        Ok(future)
+    }
+
+    fn on_alarm(&mut self, py: Python<'_>, out: &mut Outbox) {
+        if let Some(future) = self.in_flight.expired() {
+            // the request still runs on the server: the Python side cancels it there
+            if let Some(cb) = &self.on_timeout {
+                out.calls.push((cb.clone_ref(py), PyTuple::empty(py).unbind()));
+            }
+            out.results
+                .push((future, Err(pyo3::exceptions::asyncio::TimeoutError::new_err(()))));
         }
     }
 
@@ -512,6 +578,9 @@ impl Connection {
             writing: false,
             handlers: None,
             pending: VecDeque::new(),
+            in_flight: InFlight::new().map_err(|e| {
+                errors::operational_error(py, format!("could not set up request timeouts: {e}"))
+            })?,
             registry: TypeRegistry::new(py, enable_json, enable_hstore, enable_uuid)?,
             statements: StatementCache::new(statement_cache_size),
             parameters: HashMap::new(),
@@ -520,6 +589,7 @@ impl Connection {
             on_notice: None,
             on_notify: None,
             on_lost: None,
+            on_timeout: None,
             fatal: None,
             listened: false,
             declared: false,
@@ -537,6 +607,7 @@ impl Connection {
         let py = slf.py();
         let on_readable = slf.getattr("_on_readable")?.unbind();
         let on_writable = slf.getattr("_on_writable")?.unbind();
+        let on_alarm = slf.getattr("_on_alarm")?.unbind();
         let mut this = slf.borrow_mut();
         if this.handlers.is_some() || this.phase != Phase::Startup {
             return Err(errors::interface_error(py, "startup() was already called"));
@@ -545,8 +616,13 @@ impl Connection {
         this.startup_waiter = Some(future.clone_ref(py));
         let fd = this.fd;
         this.event_loop
-            .call_method1(py, "add_reader", (fd, on_readable.clone_ref(py)))?;
-        this.handlers = Some((on_readable, on_writable));
+            .call_method1(py, "add_reader", (fd, on_readable))?;
+        this.handlers = Some(Handlers {
+            writable: on_writable,
+        }); // shutdown() removes both readers
+        let alarm = this.in_flight.alarm_fd();
+        this.event_loop
+            .call_method1(py, "add_reader", (alarm, on_alarm))?;
         // libpq negotiates TLS on TCP only; unix sockets are local.
         let tcp = !this.host.starts_with('/');
         if tcp && !matches!(this.sslmode.as_str(), "disable" | "allow") {
@@ -583,33 +659,73 @@ impl Connection {
         Self::drive(slf, |this, py, _| this.flush(py));
     }
 
-    /// Run one execute(): server-bound when the statement accepts parameters, literal otherwise.
-    #[pyo3(signature = (sql, params=None))]
+    fn _on_alarm(slf: &Bound<'_, Self>) {
+        Self::drive(slf, |this, py, out| {
+            this.on_alarm(py, out);
+            Ok(())
+        });
+    }
+
+    /// Run one execute(): server-bound when the statement accepts parameters, literal
+    /// otherwise. `what` names the caller (see `guarded`).
+    #[pyo3(signature = (sql, params=None, timeout=None, what=None))]
     fn execute(
         &mut self,
         py: Python<'_>,
         sql: &str,
         params: Option<&Bound<'_, PyAny>>,
+        timeout: Option<f64>,
+        what: Option<&Bound<'_, PyString>>,
     ) -> PyResult<PyObject> {
-        self.check_ready(py)?;
         let params = params.filter(|p| !p.is_none());
-        let route = self.statements.route(py, &self.registry, sql, params)?;
-        let collector = self.statements.write(py, &mut self.session, route)?;
-        self.enqueue(py, collector)
+        self.guarded(py, what, timeout, |this| {
+            let route = this.statements.route(py, &this.registry, sql, params)?;
+            this.statements.write(py, &mut this.session, route)
+        })
     }
 
     /// All parameter sets pipelined in one round trip; rowcount is the sum.
+    #[pyo3(signature = (sql, seq_of_params, timeout=None, what=None))]
     fn execute_many(
         &mut self,
         py: Python<'_>,
         sql: &str,
         seq_of_params: &Bound<'_, PyAny>,
+        timeout: Option<f64>,
+        what: Option<&Bound<'_, PyString>>,
     ) -> PyResult<PyObject> {
-        self.check_ready(py)?;
-        let collector =
-            self.statements
-                .write_many(py, &self.registry, &mut self.session, sql, seq_of_params)?;
-        self.enqueue(py, collector)
+        self.guarded(py, what, timeout, |this| {
+            this.statements
+                .write_many(py, &this.registry, &mut this.session, sql, seq_of_params)
+        })
+    }
+
+    /// Hold the connection for `what` while it waits for earlier work (a cancelled
+    /// request's cleanup) before sending; RuntimeError if another caller waits on it.
+    fn claim(&mut self, py: Python<'_>, what: &Bound<'_, PyString>) -> PyResult<()> {
+        self.in_flight.claim(py, what)
+    }
+
+    /// Give back a claim without sending anything.
+    fn release(&mut self) {
+        self.in_flight.release();
+    }
+
+    /// What a caller is waiting for (its name, e.g. "cursor.execute"), or None.
+    #[getter]
+    fn in_flight<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
+        self.in_flight.current(py)
+    }
+
+    /// Seconds since the last request or `touch()`.
+    #[getter]
+    fn idle_seconds(&self) -> f64 {
+        self.in_flight.idle_for().as_secs_f64()
+    }
+
+    /// Count as used now (aiopg counts making a cursor as use).
+    fn touch(&mut self) {
+        self.in_flight.touch();
     }
 
     /// The statement with its parameters as psycopg2 literals.
@@ -648,16 +764,18 @@ impl Connection {
         Ok(PyBytes::new(py, &encode_cancel_request(pid, secret)))
     }
 
-    #[pyo3(signature = (on_notice, on_notify, on_lost))]
+    #[pyo3(signature = (on_notice, on_notify, on_lost, on_timeout=None))]
     fn set_callbacks(
         &mut self,
         on_notice: Option<PyObject>,
         on_notify: Option<PyObject>,
         on_lost: Option<PyObject>,
+        on_timeout: Option<PyObject>,
     ) {
         self.on_notice = on_notice;
         self.on_notify = on_notify;
         self.on_lost = on_lost;
+        self.on_timeout = on_timeout;
     }
 
     fn parameter_status(&self, name: &str) -> Option<String> {
