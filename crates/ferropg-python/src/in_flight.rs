@@ -12,7 +12,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
@@ -48,9 +48,12 @@ impl InFlight {
         let (alarm, ring) = UnixStream::pair()?;
         alarm.set_nonblocking(true)?;
         ring.set_nonblocking(true)?;
+        // socket2's send passes MSG_NOSIGNAL: a ring after the connection closed the
+        // alarm end fails quietly instead of raising SIGPIPE.
+        let ring = socket2::Socket::from(ring);
         // A full alarm socket already holds a wake-up: dropping this one loses nothing.
         let deadline = Deadline::new(move || {
-            let _ = (&ring).write(&[1]);
+            let _ = ring.send(&[1]);
         })?;
         Ok(InFlight {
             awaited: None,
