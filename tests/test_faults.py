@@ -218,7 +218,17 @@ CONTENT = {
     "more values than columns": (
         _int4_description(0) + _msg(b"D", b"\x00\x02\x00\x00\x00\x011\x00\x00\x00\x011"),
         ferropg.InterfaceError,
-        "more columns than its RowDescription",
+        "DataRow has 2 columns, its RowDescription 1",
+    ),
+    "fewer values than columns": (
+        _int4_description(0) + _msg(b"D", b"\x00\x00"),
+        ferropg.InterfaceError,
+        "DataRow has 0 columns, its RowDescription 1",
+    ),
+    "bytes after the last value": (
+        _int4_description(0) + _msg(b"D", b"\x00\x01\x00\x00\x00\x011zz"),
+        ferropg.InterfaceError,
+        "DataRow has 2 bytes after its last column",
     ),
     "binary int4 of 2 bytes": (
         _int4_description(1) + _msg(b"D", b"\x00\x01\x00\x00\x00\x02ab"),

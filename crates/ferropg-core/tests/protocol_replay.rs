@@ -2,7 +2,9 @@
 //! split at every byte boundary, plus malformed and out-of-place input.
 
 use bytes::{BufMut, BytesMut};
-use ferropg_core::protocol::{Credentials, Event, Message, Param, ProtocolError, Session, TransactionStatus};
+use ferropg_core::protocol::{
+    Credentials, DataRow, Event, Message, Param, ProtocolError, Session, TransactionStatus,
+};
 use proptest::prelude::*;
 
 /// One backend message: tag, length, body.
@@ -322,6 +324,115 @@ fn extended_query_round_trip_at_every_split() {
         );
         assert!(!s.is_busy());
         assert_eq!(s.transaction_status(), TransactionStatus::InTransaction);
+    }
+}
+
+/// As `replay`, but DataRows are taken in place (`data_row_len`) as the binding does,
+/// and described with their values.
+fn replay_rows_in_place(s: &mut Session, stream: &[u8], chunk: usize) -> Result<Vec<String>, ProtocolError> {
+    let mut input = BytesMut::new();
+    let mut events = Vec::new();
+    for piece in stream.chunks(chunk.max(1)) {
+        input.put_slice(piece);
+        loop {
+            if let Some(n) = s.data_row_len(&input) {
+                let values = DataRow::parse(&input[5..n])?
+                    .values()
+                    .collect::<Result<Vec<_>, _>>()?;
+                events.push(format!("Row({values:?})"));
+                let _ = input.split_to(n);
+                continue;
+            }
+            match s.next_event(&mut input)? {
+                Some(event) => events.push(describe(&event)),
+                None => break,
+            }
+        }
+    }
+    assert!(input.is_empty(), "bytes left over after a complete stream");
+    Ok(events)
+}
+
+#[test]
+fn data_rows_read_in_place_at_every_split() {
+    let stream = [
+        msg(b'1', &[]),
+        msg(b'2', &[]),
+        row_description(&[("a", 23), ("b", 25)]),
+        data_row(&[Some(&1i32.to_be_bytes()), None]),
+        data_row(&[Some(&2i32.to_be_bytes()), Some(b"x")]),
+        data_row(&[]),
+        command_complete("SELECT 3"),
+        ready(b'I'),
+    ]
+    .concat();
+    for chunk in 1..=stream.len() {
+        let mut s = connected();
+        s.expect_ready();
+        let events = replay_rows_in_place(&mut s, &stream, chunk).unwrap();
+        assert_eq!(
+            events,
+            [
+                "Response(ParseComplete)",
+                "Response(BindComplete)",
+                "Response(RowDescription)",
+                "Row([Some([0, 0, 0, 1]), None])",
+                "Row([Some([0, 0, 0, 2]), Some([120])])",
+                "Row([])",
+                "Response(CommandComplete)",
+                "Ready(Idle)"
+            ],
+            "split every {chunk} bytes"
+        );
+        assert!(!s.is_busy());
+    }
+}
+
+#[test]
+fn data_row_len_leaves_everything_else_to_next_event() {
+    let row = data_row(&[Some(b"x")]);
+    let mut s = connected();
+    // no request in flight: the row is the server's error, next_event reports it
+    assert_eq!(s.data_row_len(&row), None);
+    assert!(s.next_event(&mut BytesMut::from(&row[..])).is_err());
+    let mut s = connected();
+    s.expect_ready();
+    assert_eq!(s.data_row_len(&row), Some(row.len()));
+    assert_eq!(s.data_row_len(&row[..row.len() - 1]), None); // incomplete
+    assert_eq!(s.data_row_len(&row[..3]), None);
+    assert_eq!(s.data_row_len(&command_complete("SELECT 1")), None);
+    // a declared length below 4 is malformed: next_event says so
+    let bad = [b'D', 0, 0, 0, 3, 0];
+    assert_eq!(s.data_row_len(&bad), None);
+    assert!(s.next_event(&mut BytesMut::from(&bad[..])).is_err());
+}
+
+proptest! {
+    /// The in-place reader agrees with postgres-protocol's DataRow parser on any body.
+    #[test]
+    fn data_row_reader_agrees_with_message_parse(body in proptest::collection::vec(any::<u8>(), 0..48)) {
+        let framed = msg(b'D', &body);
+        let theirs = match Message::parse(&mut BytesMut::from(&framed[..])) {
+            Ok(Some(Message::DataRow(row))) => {
+                let buf = row.buffer().to_vec();
+                let mut ranges = row.ranges();
+                let mut values = Vec::new();
+                let mut ok = true;
+                loop {
+                    match fallible_iterator::FallibleIterator::next(&mut ranges) {
+                        Ok(Some(r)) => values.push(r.map(|r| buf[r].to_vec())),
+                        Ok(None) => break,
+                        Err(_) => { ok = false; break; }
+                    }
+                }
+                ok.then_some(values)
+            }
+            _ => None,
+        };
+        let ours = DataRow::parse(&body)
+            .and_then(|r| r.values().map(|v| v.map(|v| v.map(<[u8]>::to_vec))).collect::<Result<Vec<_>, _>>())
+            .ok();
+        prop_assert_eq!(ours, theirs);
     }
 }
 

@@ -14,7 +14,7 @@ use crate::results::{Collect, Collector, QueryResult, Reply};
 use crate::statements::StatementCache;
 use crate::tls;
 use crate::transport::Transport;
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use ferropg_core::conninfo::Host;
 use ferropg_core::protocol::{
     encode_cancel_request, Credentials, ErrorFields, Event, Message, ProtocolError, Session,
@@ -169,6 +169,14 @@ impl Connection {
             self.flush(py)?;
         }
         loop {
+            // The rows of a result, read in place: no Message, no session step per row.
+            if let Some(n) = self.session.data_row_len(&self.input) {
+                if let Some(head) = self.pending.front_mut().filter(|p| p.collector.takes_rows()) {
+                    head.collector.on_data_row(py, &self.registry, &self.input[5..n]);
+                    self.input.advance(n);
+                    continue;
+                }
+            }
             let event = self
                 .session
                 .next_event(&mut self.input)

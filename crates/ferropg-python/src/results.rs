@@ -8,7 +8,7 @@ use crate::codecs::{column_sizes, Decoder, EncodedParams, TypeRegistry};
 use crate::errors;
 use crate::statements::{Prepared, Retry};
 use fallible_iterator::FallibleIterator;
-use ferropg_core::protocol::{parse_command_tag, DataRowBody, ErrorFields, Message, RowDescriptionBody};
+use ferropg_core::protocol::{parse_command_tag, DataRow, ErrorFields, Message, RowDescriptionBody};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use std::sync::atomic::Ordering;
@@ -267,11 +267,7 @@ impl Collector {
                     prepared.described.store(true, Ordering::Release);
                 }
             }
-            Message::DataRow(body) if self.failure.is_none() && matches!(self.kind, Collect::Rows { .. }) => {
-                if let Err(err) = self.on_data_row(py, reg, &body) {
-                    self.fail(Failure::Python(err));
-                }
-            }
+            // DataRows come through `on_data_row` while `takes_rows()`; any other is dropped.
             Message::CommandComplete(body) => {
                 let tag = body.tag().unwrap_or("");
                 let counts = parse_command_tag(tag);
@@ -356,27 +352,46 @@ impl Collector {
         }
     }
 
-    fn on_data_row(&mut self, py: Python<'_>, reg: &TypeRegistry, body: &DataRowBody) -> PyResult<()> {
+    /// Whether the next DataRow is wanted (a row-returning request that has not failed).
+    pub fn takes_rows(&self) -> bool {
+        self.failure.is_none() && matches!(self.kind, Collect::Rows { .. })
+    }
+
+    /// One DataRow's body, read in place from the input buffer.
+    pub fn on_data_row(&mut self, py: Python<'_>, reg: &TypeRegistry, body: &[u8]) {
+        if let Err(err) = self.decode_row(py, reg, body) {
+            self.fail(Failure::Python(err));
+        }
+    }
+
+    fn decode_row(&mut self, py: Python<'_>, reg: &TypeRegistry, body: &[u8]) -> PyResult<()> {
         let Some(shape) = &self.shape else {
             return Err(malformed(py, "DataRow without RowDescription"));
         };
-        let buf = body.buffer();
+        let row = DataRow::parse(body).map_err(|e| malformed(py, e))?;
+        if row.len() != shape.decoders.len() {
+            return Err(malformed(
+                py,
+                format!(
+                    "DataRow has {} columns, its RowDescription {}",
+                    row.len(),
+                    shape.decoders.len()
+                ),
+            ));
+        }
         // One buffer for every row's values: no allocation per row.
         let values = &mut self.values;
         values.clear();
-        let mut ranges = body.ranges();
-        while let Some(range) = ranges.next().map_err(|e| malformed(py, e))? {
-            let decoder = shape
-                .decoders
-                .get(values.len())
-                .ok_or_else(|| malformed(py, "DataRow has more columns than its RowDescription"))?;
-            values.push(match range {
+        let mut raw_values = row.values();
+        for decoder in &shape.decoders {
+            let value = raw_values.next().unwrap_or(Ok(None)); // as many as decoders: checked
+            values.push(match value.map_err(|e| malformed(py, e))? {
                 None => py.None(),
-                Some(r) => decoder.decode(py, reg, &buf[r])?,
+                Some(raw) => decoder.decode(py, reg, raw)?,
             });
         }
-        if values.len() != shape.decoders.len() {
-            return Err(malformed(py, "DataRow has fewer columns than its RowDescription"));
+        if let Some(Err(e)) = raw_values.next() {
+            return Err(malformed(py, e)); // bytes after the last value
         }
         self.rows
             .push(PyTuple::new(py, values.drain(..))?.into_any().unbind());

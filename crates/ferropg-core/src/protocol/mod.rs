@@ -7,11 +7,13 @@
 //! every state, so the binding never has to special-case them.
 
 mod auth;
+mod data_row;
 mod error;
 mod request;
 mod tag;
 
 pub use auth::Credentials;
+pub use data_row::{DataRow, Values};
 pub use error::{ErrorFields, ProtocolError};
 pub use postgres_protocol::message::backend::{DataRowBody, Message, RowDescriptionBody};
 pub use request::{bind_params, encode_cancel_request, Param};
@@ -151,6 +153,22 @@ impl Session {
             frontend::terminate(&mut self.out);
             self.phase = Phase::Closed;
         }
+    }
+
+    /// The wire length (type byte included) of the DataRow at the start of `input`, when
+    /// it is complete and answers a request: the caller reads it in place with
+    /// `DataRow::parse(&input[5..n])` and discards `n` bytes. A DataRow changes no session
+    /// state, so skipping `next_event` for it is exact. Anything else (another message,
+    /// a partial or malformed frame, a row nobody asked for) is left to `next_event`.
+    pub fn data_row_len(&self, input: &[u8]) -> Option<usize> {
+        if self.phase != Phase::Ready || self.pending_syncs == 0 {
+            return None;
+        }
+        let [b'D', l0, l1, l2, l3, ..] = *input else {
+            return None;
+        };
+        let len = u32::from_be_bytes([l0, l1, l2, l3]) as usize;
+        ((4..=MAX_MESSAGE_LEN).contains(&len) && input.len() > len).then_some(len + 1)
     }
 
     /// Parse the next complete message from `input` and advance the state machine.
