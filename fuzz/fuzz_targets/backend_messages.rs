@@ -3,7 +3,7 @@
 #![no_main]
 
 use bytes::BytesMut;
-use ferropg_core::protocol::{Credentials, Session};
+use ferropg_core::protocol::{Credentials, DataRow, Session};
 use libfuzzer_sys::fuzz_target;
 
 const TRUST_STARTUP: &[u8] = b"R\0\0\0\x08\0\0\0\0Z\0\0\0\x05I";
@@ -15,8 +15,22 @@ fn session() -> Session {
 }
 
 fn drain(s: &mut Session, input: &mut BytesMut) {
-    // Each event consumes at least one message, so this terminates.
-    while let Ok(Some(_)) = s.next_event(input) {}
+    // Each step consumes at least one message, so this terminates. DataRows are read in
+    // place first, as the binding reads them.
+    loop {
+        if let Some(n) = s.data_row_len(input) {
+            if let Ok(row) = DataRow::parse(&input[5..n]) {
+                for value in row.values() {
+                    let _ = value;
+                }
+            }
+            let _ = input.split_to(n);
+            continue;
+        }
+        if !matches!(s.next_event(input), Ok(Some(_))) {
+            break;
+        }
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
