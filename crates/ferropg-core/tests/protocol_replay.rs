@@ -122,12 +122,34 @@ fn describe(event: &Event) -> String {
 
 /// Feed `stream` in `chunk`-sized pieces, collecting every event.
 fn replay(s: &mut Session, stream: &[u8], chunk: usize) -> Result<Vec<String>, ProtocolError> {
+    replay_with(s, stream, chunk, false)
+}
+
+/// As `replay`; with `rows_in_place`, DataRows are taken in place (`data_row_len`) as
+/// the binding does, and described with their values.
+fn replay_with(
+    s: &mut Session,
+    stream: &[u8],
+    chunk: usize,
+    rows_in_place: bool,
+) -> Result<Vec<String>, ProtocolError> {
     let mut input = BytesMut::new();
     let mut events = Vec::new();
     for piece in stream.chunks(chunk.max(1)) {
         input.put_slice(piece);
-        while let Some(event) = s.next_event(&mut input)? {
-            events.push(describe(&event));
+        loop {
+            if let Some(n) = s.data_row_len(&input).filter(|_| rows_in_place) {
+                let values = DataRow::parse(&input[5..n])?
+                    .values()
+                    .collect::<Result<Vec<_>, _>>()?;
+                events.push(format!("Row({values:?})"));
+                let _ = input.split_to(n);
+                continue;
+            }
+            match s.next_event(&mut input)? {
+                Some(event) => events.push(describe(&event)),
+                None => break,
+            }
         }
     }
     assert!(input.is_empty(), "bytes left over after a complete stream");
@@ -327,32 +349,6 @@ fn extended_query_round_trip_at_every_split() {
     }
 }
 
-/// As `replay`, but DataRows are taken in place (`data_row_len`) as the binding does,
-/// and described with their values.
-fn replay_rows_in_place(s: &mut Session, stream: &[u8], chunk: usize) -> Result<Vec<String>, ProtocolError> {
-    let mut input = BytesMut::new();
-    let mut events = Vec::new();
-    for piece in stream.chunks(chunk.max(1)) {
-        input.put_slice(piece);
-        loop {
-            if let Some(n) = s.data_row_len(&input) {
-                let values = DataRow::parse(&input[5..n])?
-                    .values()
-                    .collect::<Result<Vec<_>, _>>()?;
-                events.push(format!("Row({values:?})"));
-                let _ = input.split_to(n);
-                continue;
-            }
-            match s.next_event(&mut input)? {
-                Some(event) => events.push(describe(&event)),
-                None => break,
-            }
-        }
-    }
-    assert!(input.is_empty(), "bytes left over after a complete stream");
-    Ok(events)
-}
-
 #[test]
 fn data_rows_read_in_place_at_every_split() {
     let stream = [
@@ -369,7 +365,7 @@ fn data_rows_read_in_place_at_every_split() {
     for chunk in 1..=stream.len() {
         let mut s = connected();
         s.expect_ready();
-        let events = replay_rows_in_place(&mut s, &stream, chunk).unwrap();
+        let events = replay_with(&mut s, &stream, chunk, true).unwrap();
         assert_eq!(
             events,
             [
