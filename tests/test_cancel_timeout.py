@@ -207,3 +207,12 @@ async def test_request_timeouts_leave_no_timer_in_the_loop(conn: Any, cur: Any) 
         pytest.skip("only asyncio's own loop exposes its timer heap")
     await cur.execute("SELECT 1", timeout=30)
     assert [h for h in loop._scheduled if not h.cancelled()] == []
+
+
+async def test_engine_requests_without_a_caller_name_are_not_timed(conn: Any) -> None:
+    # Housekeeping requests (no `what`) skip the one-waiter rule, so they cannot be timed
+    # out either: asking for both is refused before anything is sent.
+    with pytest.raises(ValueError, match="a timeout applies to a caller's request"):
+        conn.raw.execute("SELECT 1", None, 5.0)
+    result = await conn.raw.execute("SELECT 1", None)
+    assert result.rows == [(1,)]

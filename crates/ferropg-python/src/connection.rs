@@ -462,7 +462,8 @@ impl Connection {
 
     /// Send a caller's request as `what`, refusing it while another caller waits, and
     /// time it out after `timeout` seconds. Without `what` it is the library's own
-    /// housekeeping (a cursor's CLOSE, a pool's reset), sent whoever waits.
+    /// housekeeping (a named cursor's CLOSE, the target_session_attrs checks), sent
+    /// whoever waits.
     fn guarded(
         &mut self,
         py: Python<'_>,
