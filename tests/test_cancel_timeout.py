@@ -216,3 +216,22 @@ async def test_engine_requests_without_a_caller_name_are_not_timed(conn: Any) ->
         conn.raw.execute("SELECT 1", None, 5.0)
     result = await conn.raw.execute("SELECT 1", None)
     assert result.rows == [(1,)]
+
+
+async def test_close_releases_the_alarm_descriptors(dsn: str) -> None:
+    # Each connection holds its server socket and an alarm socketpair for timeouts;
+    # close() gives all three back even while the connection object lives on.
+    import os
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    before = open_fds()
+    conn = await ferropg.connect(dsn)
+    assert open_fds() - before >= 3
+    cur = await conn.cursor()
+    await cur.execute("SELECT 1", timeout=10)
+    conn.close()
+    assert open_fds() == before
+    with pytest.raises(ferropg.InterfaceError):
+        await cur.execute("SELECT 1")

@@ -404,7 +404,6 @@ impl Connection {
     /// Tear down after a failure: every waiter gets `err`, the lost callback too.
     fn lose(&mut self, py: Python<'_>, err: PyErr, out: &mut Outbox) {
         self.shutdown(py);
-        self.in_flight.clear();
         if let Some(waiter) = self.startup_waiter.take() {
             out.results.push((waiter, Err(err.clone_ref(py))));
         }
@@ -432,9 +431,9 @@ impl Connection {
         if self.transport.is_some() {
             if self.handlers.is_some() {
                 let _ = self.event_loop.call_method1(py, "remove_reader", (self.fd,));
-                let _ = self
-                    .event_loop
-                    .call_method1(py, "remove_reader", (self.in_flight.alarm_fd(),));
+                if let Some(alarm) = self.in_flight.alarm_fd() {
+                    let _ = self.event_loop.call_method1(py, "remove_reader", (alarm,));
+                }
                 if self.writing {
                     let _ = self.event_loop.call_method1(py, "remove_writer", (self.fd,));
                 }
@@ -442,6 +441,7 @@ impl Connection {
             self.writing = false;
             self.transport = None; // closes the socket
         }
+        self.in_flight.close();
         self.handlers = None; // breaks the connection <-> bound method cycle
     }
 
@@ -629,9 +629,10 @@ impl Connection {
         this.handlers = Some(Handlers {
             writable: on_writable,
         }); // shutdown() removes both readers
-        let alarm = this.in_flight.alarm_fd();
-        this.event_loop
-            .call_method1(py, "add_reader", (alarm, on_alarm))?;
+        if let Some(alarm) = this.in_flight.alarm_fd() {
+            this.event_loop
+                .call_method1(py, "add_reader", (alarm, on_alarm))?;
+        }
         // libpq negotiates TLS on TCP only; unix sockets are local.
         let tcp = !this.host.starts_with('/');
         if tcp && !matches!(this.sslmode.as_str(), "disable" | "allow") {

@@ -35,11 +35,17 @@ impl Awaited {
     }
 }
 
-pub(crate) struct InFlight {
-    awaited: Option<Awaited>,
+/// A registered deadline and the socket its thread rings once it has passed.
+struct Alarm {
     deadline: Deadline,
     /// Readable once the deadline has passed (the loop calls `Connection._on_alarm`).
-    alarm: UnixStream,
+    socket: UnixStream,
+}
+
+pub(crate) struct InFlight {
+    awaited: Option<Awaited>,
+    /// None once the connection is closed: its descriptors go with it.
+    alarm: Option<Alarm>,
     last_used: Instant,
 }
 
@@ -57,15 +63,26 @@ impl InFlight {
         })?;
         Ok(InFlight {
             awaited: None,
-            deadline,
-            alarm,
+            alarm: Some(Alarm {
+                deadline,
+                socket: alarm,
+            }),
             last_used: Instant::now(),
         })
     }
 
-    /// The descriptor the loop watches for `Connection._on_alarm`.
-    pub(crate) fn alarm_fd(&self) -> RawFd {
-        self.alarm.as_raw_fd()
+    /// The descriptor the loop watches for `Connection._on_alarm` (None once closed).
+    pub(crate) fn alarm_fd(&self) -> Option<RawFd> {
+        self.alarm.as_ref().map(|a| a.socket.as_raw_fd())
+    }
+
+    fn set_deadline(&self, at: Option<Instant>) {
+        if let Some(alarm) = &self.alarm {
+            match at {
+                Some(at) => alarm.deadline.set(at),
+                None => alarm.deadline.clear(),
+            }
+        }
     }
 
     /// Take the connection for `what`, or refuse as aiopg does while another caller waits.
@@ -102,10 +119,8 @@ impl InFlight {
         awaited.future = Some(future.clone_ref(py));
         // A deadline past what Instant can hold is no deadline at all.
         awaited.deadline = timeout.and_then(|t| self.last_used.checked_add(t));
-        match awaited.deadline {
-            Some(at) => self.deadline.set(at),
-            None => self.deadline.clear(),
-        }
+        let at = awaited.deadline;
+        self.set_deadline(at);
     }
 
     /// The result for `future` was delivered: the connection is free again.
@@ -113,7 +128,7 @@ impl InFlight {
         if let Some(Awaited { future: Some(f), .. }) = &self.awaited {
             if f.is(future) {
                 self.awaited = None;
-                self.deadline.clear();
+                self.set_deadline(None);
             }
         }
     }
@@ -122,19 +137,22 @@ impl InFlight {
     /// past its deadline (the alarm may be late, for a request already done).
     pub(crate) fn expired(&mut self) -> Option<PyObject> {
         let mut drain = [0u8; 64];
-        while matches!((&self.alarm).read(&mut drain), Ok(n) if n > 0) {}
+        if let Some(alarm) = &self.alarm {
+            while matches!((&alarm.socket).read(&mut drain), Ok(n) if n > 0) {}
+        }
         let deadline = self.awaited.as_ref().and_then(|a| a.deadline)?;
         if Instant::now() < deadline {
-            self.deadline.set(deadline); // rang for an earlier request's deadline
+            self.set_deadline(Some(deadline)); // rang for an earlier request's deadline
             return None;
         }
         self.awaited.take().and_then(|a| a.future)
     }
 
-    /// The connection was lost or closed: nobody waits any more.
-    pub(crate) fn clear(&mut self) {
+    /// The connection was lost or closed: nobody waits any more, and the alarm (its
+    /// deadline registration and both descriptors) is released.
+    pub(crate) fn close(&mut self) {
         self.awaited = None;
-        self.deadline.clear();
+        self.alarm = None;
     }
 
     /// The caller's name for the request being awaited, if any.
