@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from typing import Any
 
@@ -482,3 +483,19 @@ async def test_query_as_bytes_like_psycopg2(cur: Any) -> None:
         await cur.execute(b"SELECT '\xff'")
     with pytest.raises(TypeError, match="got int instead"):
         await cur.execute(42)
+
+
+async def test_previous_rows_are_dropped_while_the_next_statement_runs(conn: Any, cur: Any) -> None:
+    # psycopg2 drops a result when the next execute starts; a large one kept alive until
+    # the next result arrived would double the heap the garbage collector walks.
+    import sys
+
+    await cur.execute("SELECT generate_series(1, 3)")
+    old = cur._rows
+    assert cur.rowcount == 3 and cur.statusmessage == "SELECT 3"
+    running = asyncio.ensure_future(cur.execute("SELECT pg_sleep(0.2)"))
+    await asyncio.sleep(0.05)
+    assert not running.done()
+    assert sys.getrefcount(old) == 2  # `old` and getrefcount's argument: nobody else
+    await running
+    assert await cur.fetchall() == [("",)]

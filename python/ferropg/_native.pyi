@@ -61,7 +61,9 @@ class Column:
 class Result:
     """The outcome of one statement (the last one, for a multi-statement string)."""
 
-    rows: list[tuple[Any, ...]]
+    rows: list[tuple[Any, ...]]  # an empty list once taken
+    def take_rows(self) -> list[tuple[Any, ...]]:
+        """The rows, no longer held by the Result."""
     # ((name, type_code, internal_size, precision, scale), ...) or None when no rows come back
     description: Optional[tuple[tuple[str, int, int, Optional[int], Optional[int]], ...]]
     rowcount: int  # -1 when the statement reports none

@@ -119,7 +119,7 @@ class Cursor:
                 conn._start_cleanup()
             raise
         # self._take(), inlined: this runs once per query
-        self._rows = result.rows
+        self._rows = result.take_rows()  # the Result stays as _outcome: it must not keep them
         self._pos = 0
         self._raw_desc = result.description
         self._outcome = result
@@ -202,7 +202,7 @@ class Cursor:
             raise InterfaceError("cursor already closed")
 
     def _take(self, result: Any, sql: str, params: Any) -> None:
-        self._rows = result.rows
+        self._rows = result.take_rows()  # the Result stays as _outcome: it must not keep them
         self._pos = 0
         self._raw_desc = result.description
         # the engine counts the rows of every row-returning result, as psycopg2 does

@@ -370,8 +370,8 @@ impl Connection {
         out: &mut Outbox,
     ) -> PyResult<()> {
         let result = outcome?;
-        let rows = result.rows.bind(py);
-        if let Ok(row) = rows.get_item(0) {
+        let rows = result.take_rows(py);
+        if let Ok(row) = rows.bind(py).get_item(0) {
             let (oid, array_oid): (u32, u32) = row.extract()?;
             self.registry.set_hstore_oids(oid, array_oid);
         }

@@ -15,14 +15,41 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 /// The outcome of one execute(), as the Python cursor reads it.
-#[pyclass(frozen, get_all, module = "ferropg._native", name = "Result")]
+#[pyclass(frozen, module = "ferropg._native", name = "Result")]
 pub struct QueryResult {
-    pub rows: Py<PyList>,
+    /// None once `take_rows()` handed them over.
+    rows: Mutex<Option<Py<PyList>>>,
     /// ((name, type_code, internal_size, precision, scale), ...) or None.
+    #[pyo3(get)]
     pub description: PyObject,
+    #[pyo3(get)]
     pub rowcount: i64,
+    #[pyo3(get)]
     pub statusmessage: Option<String>,
+    #[pyo3(get)]
     pub lastrowid: u32,
+}
+
+#[pymethods]
+impl QueryResult {
+    /// The rows (an empty list once taken).
+    #[getter]
+    fn rows(&self, py: Python<'_>) -> Py<PyList> {
+        match &*self.rows.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(rows) => rows.clone_ref(py),
+            None => PyList::empty(py).unbind(),
+        }
+    }
+
+    /// The rows, no longer held here: a cursor keeps the Result for rowcount and the
+    /// like, and the rows must die with the cursor's buffer, not with the Result.
+    pub fn take_rows(&self, py: Python<'_>) -> Py<PyList> {
+        self.rows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_else(|| PyList::empty(py).unbind())
+    }
 }
 
 /// One result column as the server described it.
@@ -412,7 +439,7 @@ impl Collector {
             None => py.None(),
         };
         Ok(QueryResult {
-            rows: PyList::new(py, self.rows)?.unbind(),
+            rows: Mutex::new(Some(PyList::new(py, self.rows)?.unbind())),
             description,
             rowcount: self.rowcount,
             statusmessage: self.statusmessage,
