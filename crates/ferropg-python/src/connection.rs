@@ -80,11 +80,6 @@ impl Outbox {
     }
 }
 
-/// `_on_writable`, bound once at startup (the loop keeps `_on_readable` and `_on_alarm`).
-struct Handlers {
-    writable: PyObject,
-}
-
 #[pyclass(module = "ferropg._native")]
 pub struct Connection {
     transport: Option<Transport>,
@@ -95,8 +90,9 @@ pub struct Connection {
     phase: Phase,
     /// add_writer is registered.
     writing: bool,
-    /// The bound methods handed to the loop.
-    handlers: Option<Handlers>,
+    /// The bound `_on_writable` handed to add_writer, set once startup() registered the
+    /// readers (the loop keeps `_on_readable` and `_on_alarm`).
+    on_writable: Option<PyObject>,
     pending: VecDeque<Pending>,
     /// The request a caller awaits, with its deadline.
     in_flight: InFlight,
@@ -132,14 +128,14 @@ impl Connection {
             .send(self.session.output())
             .map_err(|e| errors::operational_error(py, format!("could not send data to server: {e}")))?;
         if done == self.writing {
-            let Some(handlers) = self.handlers.as_ref() else {
+            let Some(on_writable) = self.on_writable.as_ref() else {
                 return Err(errors::interface_error(py, "the connection was not started"));
             };
             if done {
                 self.event_loop.call_method1(py, "remove_writer", (self.fd,))?;
             } else {
                 self.event_loop
-                    .call_method1(py, "add_writer", (self.fd, handlers.writable.clone_ref(py)))?;
+                    .call_method1(py, "add_writer", (self.fd, on_writable.clone_ref(py)))?;
             }
             self.writing = !done;
         }
@@ -429,7 +425,7 @@ impl Connection {
         }
         self.phase = Phase::Closed;
         if self.transport.is_some() {
-            if self.handlers.is_some() {
+            if self.on_writable.is_some() {
                 let _ = self.event_loop.call_method1(py, "remove_reader", (self.fd,));
                 if let Some(alarm) = self.in_flight.alarm_fd() {
                     let _ = self.event_loop.call_method1(py, "remove_reader", (alarm,));
@@ -442,7 +438,7 @@ impl Connection {
             self.transport = None; // closes the socket
         }
         self.in_flight.close();
-        self.handlers = None; // breaks the connection <-> bound method cycle
+        self.on_writable = None; // breaks the connection <-> bound method cycle
     }
 
     fn new_future(&self, py: Python<'_>) -> PyResult<PyObject> {
@@ -585,7 +581,7 @@ impl Connection {
             input: BytesMut::with_capacity(64 * 1024),
             phase: Phase::Startup,
             writing: false,
-            handlers: None,
+            on_writable: None,
             pending: VecDeque::new(),
             in_flight: InFlight::new().map_err(|e| {
                 errors::operational_error(py, format!("could not set up request timeouts: {e}"))
@@ -618,7 +614,7 @@ impl Connection {
         let on_writable = slf.getattr("_on_writable")?.unbind();
         let on_alarm = slf.getattr("_on_alarm")?.unbind();
         let mut this = slf.borrow_mut();
-        if this.handlers.is_some() || this.phase != Phase::Startup {
+        if this.on_writable.is_some() || this.phase != Phase::Startup {
             return Err(errors::interface_error(py, "startup() was already called"));
         }
         let future = this.new_future(py)?;
@@ -626,9 +622,7 @@ impl Connection {
         let fd = this.fd;
         this.event_loop
             .call_method1(py, "add_reader", (fd, on_readable))?;
-        this.handlers = Some(Handlers {
-            writable: on_writable,
-        }); // shutdown() removes both readers
+        this.on_writable = Some(on_writable); // from here shutdown() removes both readers
         if let Some(alarm) = this.in_flight.alarm_fd() {
             this.event_loop
                 .call_method1(py, "add_reader", (alarm, on_alarm))?;
