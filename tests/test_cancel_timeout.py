@@ -235,3 +235,34 @@ async def test_close_releases_the_alarm_descriptors(dsn: str) -> None:
     assert open_fds() == before
     with pytest.raises(ferropg.InterfaceError):
         await cur.execute("SELECT 1")
+
+
+async def test_executemany_times_out_and_cancels(conn: Any, cur: Any, dsn: str) -> None:
+    # executemany goes through Connection._request, not the cursor's inlined path
+    pid = await conn.get_backend_pid()
+    with pytest.raises(asyncio.TimeoutError):
+        await cur.executemany("SELECT pg_sleep(%s)", [(0,), (600,)], timeout=0.3)
+    await asyncio.wait_for(cur.execute("SELECT 'after many'"), 30)  # a hang guard
+    assert await cur.fetchone() == ("after many",)
+    assert await _running_queries(dsn, pid) == []
+
+
+async def test_named_cursor_fetch_times_out_and_cancels(conn: Any, dsn: str) -> None:
+    # the FETCH is what runs the query on the server: its timeout is the cursor's
+    pid = await conn.get_backend_pid()
+    cur = await conn.cursor("slow", timeout=0.3)
+    await cur.execute("SELECT pg_sleep(600)")
+    with pytest.raises(asyncio.TimeoutError):
+        await cur.fetchall()
+    # the cancelled FETCH aborted the transaction the cursor began; closing ends it
+    await cur.close()
+    plain = await conn.cursor()
+    await asyncio.wait_for(plain.execute("SELECT 'after fetch'"), 30)
+    assert await plain.fetchone() == ("after fetch",)
+    assert await _running_queries(dsn, pid) == []
+
+
+async def test_timeouts_too_long_to_represent_mean_none(conn: Any, cur: Any) -> None:
+    for timeout in (float("inf"), 1e300):
+        await cur.execute("SELECT 1", timeout=timeout)
+        assert await cur.fetchone() == (1,)
