@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import gc
 from typing import Any
 
 import psycopg2
@@ -499,3 +500,55 @@ async def test_previous_rows_are_dropped_while_the_next_statement_runs(conn: Any
     assert sys.getrefcount(old) == 2  # `old` and getrefcount's argument: nobody else
     await running
     assert await cur.fetchall() == [("",)]
+
+
+class _Collections:
+    """Counts the cyclic collector's runs while set to run on nearly every allocation."""
+
+    def __enter__(self) -> "_Collections":
+        self.runs = 0
+        self._threshold = gc.get_threshold()
+        gc.set_threshold(1)  # a young-generation run after every container allocated
+        gc.callbacks.append(self._count)
+        return self
+
+    def _count(self, phase: str, info: Any) -> None:
+        if phase == "start":
+            self.runs += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        gc.set_threshold(*self._threshold)
+        gc.callbacks.remove(self._count)
+
+
+async def test_rows_are_built_with_the_collector_held_off(cur: Any) -> None:
+    # Every row built is alive, so a collection while they are built walks them for
+    # nothing (gc_pause.rs): one runs per socket read at most, not one per row.
+    rows = 4000
+    with _Collections() as collections:
+        await cur.execute("SELECT g, ARRAY[g] FROM generate_series(1, %s) g", (rows,))
+    assert gc.isenabled()
+    assert len(await cur.fetchall()) == rows
+    assert collections.runs < rows / 10  # 3,900 without the pause
+
+
+async def test_rows_leave_a_disabled_collector_disabled(cur: Any) -> None:
+    gc.disable()
+    try:
+        await cur.execute("SELECT g, ARRAY[g] FROM generate_series(1, 4000) g")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert len(await cur.fetchall()) == 4000
+
+
+async def test_a_row_that_cannot_be_decoded_leaves_the_collector_on(cur: Any) -> None:
+    # the last row's date is past Python's year 9999: the error ends the rows early
+    with pytest.raises(ValueError, match="year 10000 is out of range"):
+        await cur.execute(
+            "SELECT CASE WHEN g = 4000 THEN date '10000-01-01' ELSE date '2024-01-01' END, ARRAY[g]"
+            " FROM generate_series(1, 4000) g"
+        )
+    assert gc.isenabled()
+    await cur.execute("SELECT 1")
+    assert await cur.fetchall() == [(1,)]

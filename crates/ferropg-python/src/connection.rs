@@ -9,6 +9,7 @@
 use crate::codecs::TypeRegistry;
 use crate::conninfo::ConnParams;
 use crate::errors;
+use crate::gc_pause::GcPause;
 use crate::in_flight::{timeout_duration, InFlight};
 use crate::results::{Collect, Collector, QueryResult, Reply};
 use crate::statements::StatementCache;
@@ -164,15 +165,18 @@ impl Connection {
         if transport.wants_write() {
             self.flush(py)?;
         }
+        let mut gc_pause = None;
         loop {
             // The rows of a result, read in place: no Message, no session step per row.
             if let Some(n) = self.session.data_row_len(&self.input) {
                 if let Some(head) = self.pending.front_mut().filter(|p| p.collector.takes_rows()) {
+                    gc_pause.get_or_insert_with(|| GcPause::new(py));
                     head.collector.on_data_row(py, &self.registry, &self.input[5..n]);
                     self.input.advance(n);
                     continue;
                 }
             }
+            gc_pause = None; // the rows end here: what follows may run the caller's code
             let event = self
                 .session
                 .next_event(&mut self.input)

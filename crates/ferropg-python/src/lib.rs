@@ -5,6 +5,7 @@ mod codecs;
 mod connection;
 mod conninfo;
 mod errors;
+mod gc_pause;
 mod in_flight;
 mod results;
 mod statements;
