@@ -552,3 +552,30 @@ async def test_a_row_that_cannot_be_decoded_leaves_the_collector_on(cur: Any) ->
     assert gc.isenabled()
     await cur.execute("SELECT 1")
     assert await cur.fetchall() == [(1,)]
+
+
+async def test_json_loads_runs_with_the_collector_on(dsn: str, monkeypatch: Any) -> None:
+    # Nesting past the Rust parser's depth goes to json.loads, which is Python code: it
+    # runs outside the pause, and a gc.disable() made there (as by another thread) stays.
+    import json
+
+    seen = []
+    real_loads = json.loads
+
+    def loads(text: str) -> Any:
+        seen.append(gc.isenabled())
+        gc.disable()
+        return real_loads(text)
+
+    monkeypatch.setattr(json, "loads", loads)
+    conn = await ferropg.connect(dsn)  # takes json.loads as it is now
+    try:
+        cur = await conn.cursor()
+        deep = "[" * 300 + "]" * 300
+        await cur.execute("SELECT g, %s::json FROM generate_series(1, 3) g", (deep,))
+        assert not gc.isenabled()
+        assert [row[0] for row in await cur.fetchall()] == [1, 2, 3]
+    finally:
+        gc.enable()
+        await conn.close()
+    assert seen == [True, False, False]

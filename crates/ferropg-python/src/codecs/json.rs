@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 
 use super::{malformed, TypeRegistry};
+use crate::gc_pause;
 
 pub(crate) fn json(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyResult<PyObject> {
     let s = std::str::from_utf8(raw).map_err(|e| malformed(py, "json", &e.to_string()))?;
@@ -27,7 +28,10 @@ pub(crate) fn json(py: Python<'_>, reg: &TypeRegistry, raw: &[u8]) -> PyResult<P
     match json::parse(s, &mut PyBuilder { py, keys }) {
         Ok(value) => Ok(value.unbind()),
         Err(ParseError::Build(err)) => Err(err),
-        Err(ParseError::Unsupported) => Ok(reg.json_loads.bind(py).call1((s,))?.unbind()),
+        Err(ParseError::Unsupported) => {
+            let loaded = gc_pause::without_pause(py, || reg.json_loads.bind(py).call1((s,)));
+            Ok(loaded?.unbind())
+        }
     }
 }
 
