@@ -88,6 +88,8 @@ class Connection:
         enable_hstore: bool = True,
         enable_uuid: bool = True,
         statement_cache_size: int = 0,
+        json_as_text: bool = False,
+        bytea_as_bytes: bool = False,
     ) -> None: ...
     def startup(self) -> asyncio.Future[None]:
         """TLS negotiation, StartupMessage, authentication, up to the first ReadyForQuery."""

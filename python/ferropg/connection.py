@@ -58,7 +58,8 @@ def connect(
 
     Accepts a libpq DSN or URI plus psycopg2's keyword arguments (host, port, user,
     password, dbname, sslmode, target_session_attrs, ...), `cursor_factory`,
-    `connection_factory` (a Connection subclass) and `statement_cache_size`.
+    `connection_factory` (a Connection subclass), and ferropg's own `statement_cache_size`,
+    `json_as_text` (json/jsonb as their text) and `bytea_as_bytes` (bytea as bytes).
     `timeout` bounds the whole connection attempt and is the default for queries.
     """
     coro = _connect(
@@ -71,6 +72,13 @@ def connect(
         kwargs=kwargs,
     )
     return _ContextManager(coro, _disconnect)
+
+
+def _flag(kwargs: dict[str, Any], name: str) -> bool:
+    value = kwargs.pop(name, False)
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
 
 
 async def _disconnect(conn: Connection) -> None:
@@ -99,6 +107,8 @@ async def _connect(
         "enable_hstore": enable_hstore,
         "enable_uuid": enable_uuid,
         "statement_cache_size": int(kwargs.pop("statement_cache_size", 0)),
+        "json_as_text": _flag(kwargs, "json_as_text"),
+        "bytea_as_bytes": _flag(kwargs, "bytea_as_bytes"),
     }
     if "database" in kwargs and "dbname" not in kwargs:  # psycopg2's alias
         kwargs["dbname"] = kwargs.pop("database")

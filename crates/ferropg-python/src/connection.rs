@@ -539,7 +539,7 @@ impl Connection {
 #[pymethods]
 impl Connection {
     #[new]
-    #[pyo3(signature = (fd, params, event_loop, *, host, port, enable_json=true, enable_hstore=true, enable_uuid=true, statement_cache_size=0))]
+    #[pyo3(signature = (fd, params, event_loop, *, host, port, enable_json=true, enable_hstore=true, enable_uuid=true, statement_cache_size=0, json_as_text=false, bytea_as_bytes=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -552,6 +552,8 @@ impl Connection {
         enable_hstore: bool,
         enable_uuid: bool,
         statement_cache_size: usize,
+        json_as_text: bool,
+        bytea_as_bytes: bool,
     ) -> PyResult<Self> {
         if fd < 0 {
             return Err(errors::interface_error(
@@ -590,7 +592,14 @@ impl Connection {
             in_flight: InFlight::new().map_err(|e| {
                 errors::operational_error(py, format!("could not set up request timeouts: {e}"))
             })?,
-            registry: TypeRegistry::new(py, enable_json, enable_hstore, enable_uuid)?,
+            registry: TypeRegistry::new(
+                py,
+                enable_json,
+                enable_hstore,
+                enable_uuid,
+                json_as_text,
+                bytea_as_bytes,
+            )?,
             statements: StatementCache::new(statement_cache_size),
             parameters: HashMap::new(),
             startup_waiter: None,

@@ -43,6 +43,8 @@ pub(crate) enum Kind {
     /// `"char"`: one byte, returned as `str`.
     Char,
     Bytea,
+    /// bytea as `bytes` rather than psycopg2's memoryview (the `bytea_as_bytes` option).
+    Bytes,
     Date,
     Time,
     TimeTz,
@@ -122,6 +124,7 @@ fn binary_scalar(kind: Kind) -> DecodeFn {
         Kind::Text => |py, _, _, raw| text::text(py, raw),
         Kind::Char => |py, _, _, raw| text::char_binary(py, raw),
         Kind::Bytea => |py, _, _, raw| text::bytea_binary(py, raw),
+        Kind::Bytes => |py, _, _, raw| text::bytes_binary(py, raw),
         Kind::Date => |py, _, _, raw| datetime::date_binary(py, raw),
         Kind::Time => |py, _, _, raw| datetime::time_binary(py, raw),
         Kind::TimeTz => |py, reg, _, raw| datetime::timetz_binary(py, reg, raw),
@@ -153,6 +156,7 @@ pub(crate) fn decode_text(py: Python<'_>, reg: &TypeRegistry, kind: Kind, raw: &
         Kind::Numeric => numeric::numeric_text(py, reg, raw),
         Kind::Text | Kind::Char => text::text(py, raw),
         Kind::Bytea => text::bytea_text(py, raw),
+        Kind::Bytes => text::bytes_text(py, raw),
         Kind::Date => datetime::date_text(py, raw),
         Kind::Time => datetime::time_text(py, reg, raw, false),
         Kind::TimeTz => datetime::time_text(py, reg, raw, true),

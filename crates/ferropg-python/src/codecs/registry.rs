@@ -15,6 +15,10 @@ use super::{Decoder, Kind};
 pub struct TypeRegistry {
     pub(crate) enable_hstore: bool,
     pub(crate) enable_uuid: bool,
+    /// json and jsonb as their text (`str`), not decoded: the `json_as_text` option.
+    json_as_text: bool,
+    /// bytea as `bytes`, not memoryview: the `bytea_as_bytes` option.
+    bytea_as_bytes: bool,
     pub(crate) hstore_oid: Option<Oid>,
     pub(crate) hstore_array_oid: Option<Oid>,
     pub(crate) zone: Zone,
@@ -35,11 +39,22 @@ pub struct TypeRegistry {
 impl TypeRegistry {
     /// `enable_json` is accepted for aiopg's signature but changes nothing: psycopg2
     /// registers its json/jsonb typecasters globally, so aiopg decodes json either way.
-    pub fn new(py: Python<'_>, _enable_json: bool, enable_hstore: bool, enable_uuid: bool) -> PyResult<Self> {
+    /// `json_as_text` and `bytea_as_bytes` are ferropg's own options (what asyncpg returns
+    /// for those types): the objects psycopg2 builds there cost the most to make.
+    pub fn new(
+        py: Python<'_>,
+        _enable_json: bool,
+        enable_hstore: bool,
+        enable_uuid: bool,
+        json_as_text: bool,
+        bytea_as_bytes: bool,
+    ) -> PyResult<Self> {
         let datetime = py.import("datetime")?;
         Ok(TypeRegistry {
             enable_hstore,
             enable_uuid,
+            json_as_text,
+            bytea_as_bytes,
             hstore_oid: None,
             hstore_array_oid: None,
             zone: Zone::Utc,
@@ -137,6 +152,7 @@ impl TypeRegistry {
             NUMERIC => scalar(Kind::Numeric),
             TEXT | VARCHAR | BPCHAR | NAME | UNKNOWN => scalar(Kind::Text),
             CHAR => scalar(Kind::Char),
+            BYTEA if self.bytea_as_bytes => scalar(Kind::Bytes),
             BYTEA => scalar(Kind::Bytea),
             DATE => scalar(Kind::Date),
             TIME => scalar(Kind::Time),
@@ -145,6 +161,8 @@ impl TypeRegistry {
             TIMESTAMPTZ => scalar(Kind::TimestampTz),
             INTERVAL => scalar(Kind::Interval),
             UUID if self.enable_uuid => scalar(Kind::Uuid),
+            // as text, a json value is the server's text output (requested in text format)
+            JSON | JSONB if self.json_as_text => scalar(Kind::Text),
             JSON => scalar(Kind::Json),
             JSONB => scalar(Kind::Jsonb),
             BOOL_ARRAY => array(Kind::Bool),
@@ -158,6 +176,7 @@ impl TypeRegistry {
             TEXT_ARRAY | VARCHAR_ARRAY | BPCHAR_ARRAY | NAME_ARRAY => array(Kind::Text),
             INET_ARRAY | CIDR_ARRAY | MACADDR_ARRAY => array(Kind::Text),
             CHAR_ARRAY => array(Kind::Char),
+            BYTEA_ARRAY if self.bytea_as_bytes => array(Kind::Bytes),
             BYTEA_ARRAY => array(Kind::Bytea),
             DATE_ARRAY => array(Kind::Date),
             TIME_ARRAY => array(Kind::Time),
@@ -166,6 +185,7 @@ impl TypeRegistry {
             TIMESTAMPTZ_ARRAY => array(Kind::TimestampTz),
             INTERVAL_ARRAY => array(Kind::Interval),
             UUID_ARRAY if self.enable_uuid => array(Kind::Uuid),
+            JSON_ARRAY | JSONB_ARRAY if self.json_as_text => array(Kind::Text),
             JSON_ARRAY => array(Kind::Json),
             JSONB_ARRAY => array(Kind::Jsonb),
             _ if self.enable_hstore && Some(oid) == self.hstore_oid => scalar(Kind::Hstore),

@@ -1,4 +1,4 @@
-//! Text-like types (-> str) and bytea (-> memoryview, as psycopg2 returns it).
+//! Text-like types (-> str) and bytea (-> memoryview, as psycopg2 returns it, or bytes).
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyMemoryView, PyString};
 
@@ -51,6 +51,15 @@ pub(crate) fn bytea_binary(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject> {
 pub(crate) fn bytea_text(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject> {
     let bytes = parse_bytea_text(raw).map_err(|e| malformed(py, "bytea", e))?;
     memoryview(py, &bytes)
+}
+
+pub(crate) fn bytes_binary(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject> {
+    Ok(PyBytes::new(py, raw).into_any().unbind())
+}
+
+pub(crate) fn bytes_text(py: Python<'_>, raw: &[u8]) -> PyResult<PyObject> {
+    let bytes = parse_bytea_text(raw).map_err(|e| malformed(py, "bytea", e))?;
+    bytes_binary(py, &bytes)
 }
 
 /// bytea's text output: hex (`\x0aff`, the default) or the older escape format.
