@@ -47,8 +47,9 @@ class AiopgFace:
 
 class NativeFace(AiopgFace):
     """The engine's fast path: `Connection._native.execute` awaited, rows from `.rows`,
-    with named prepared statements cached per connection as asyncpg does by default
-    (`statement_cache_size=100`); the aiopg face keeps aiopg's unnamed statements."""
+    set up as asyncpg is by default: named prepared statements cached per connection
+    (`statement_cache_size=100`), json/jsonb as text and bytea as bytes (`json_as_text`,
+    `bytea_as_bytes`). The aiopg face keeps aiopg's unnamed statements and types."""
 
     async def connect(self, server):
         conn = await ferropg.connect(
@@ -58,6 +59,8 @@ class NativeFace(AiopgFace):
             dbname=server.dbname,
             sslmode="disable",
             statement_cache_size=100,
+            json_as_text=True,
+            bytea_as_bytes=True,
         )
         conn._bench_cur = await conn.cursor()
         return conn
