@@ -41,7 +41,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="tiny counts, one repeat, default loop, a few entrants")
     p.add_argument("--entrants", help=f"comma-separated, from {', '.join(drivers.ENTRANTS)}")
     p.add_argument("--workloads", help="comma-separated workload names (default: all)")
-    p.add_argument("--loops", default="asyncio,uvloop", help="asyncio, uvloop or both")
+    p.add_argument("--loops", default="asyncio,uvloop", help="comma-separated, from asyncio, uvloop (default: both)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--duration", type=float, default=0.5, help="seconds each shape is timed, per sample")
     p.add_argument("--warmup", type=float, default=0.15, help="seconds of warm-up per shape (at least 6 ops)")
@@ -53,6 +53,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--dbname", default="postgres", help="with --server")
     p.add_argument("--json", help="where to write the results (default: bench/results/<date>.json; '-' for none)")
     args = p.parse_args(argv)
+    unknown = set(args.loops.split(",")) - {"asyncio", "uvloop"}
+    if unknown:
+        p.error(f"--loops: unknown loop(s) {', '.join(sorted(unknown))}; choose from asyncio, uvloop")
     if args.quick:
         args.repeats, args.duration, args.warmup, args.connections = 1, 0.05, 0.0, 2
         if args.loops == "asyncio,uvloop":
