@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import socket
+import sys
 from typing import Any
 
 import psycopg2
@@ -249,6 +250,34 @@ async def test_unclosed_connection_warns(dsn: str) -> None:
     with pytest.warns(ResourceWarning, match="Unclosed connection"):
         del conn
         gc.collect()
+    assert native.closed
+
+
+async def test_unclosed_connection_collected_during_its_own_call(dsn: str, monkeypatch: Any) -> None:
+    # An abandoned connection in a reference cycle can be collected while its engine is
+    # inside a call on it: here json.loads, which the engine calls for a document nested
+    # too deep for its own parser, runs a collection. Reading the engine's state then
+    # fails, so the connection is closed once that call returns, with the usual warning.
+    import json
+
+    real_loads = json.loads
+
+    def loads(text: str) -> Any:
+        gc.collect()
+        return real_loads(text)
+
+    monkeypatch.setattr(json, "loads", loads)
+    conn = await ferropg.connect(dsn)  # takes json.loads as it is now
+    conn.itself = conn  # only the cyclic collector can free it
+    native = conn.raw
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    answer = native.execute("SELECT (repeat('[', 300) || repeat(']', 300))::json", None)
+    del conn
+    with pytest.warns(ResourceWarning, match=r"Unclosed connection .*\(collected while in use\)"):
+        assert len((await answer).rows) == 1
+    assert [u.exc_value for u in unraisable] == []
+    await asyncio.sleep(0)
     assert native.closed
 
 

@@ -493,10 +493,23 @@ class Connection:
 
     def __del__(self) -> None:
         native = getattr(self, "_native", None)
-        if native is None or native.closed:
+        if native is None:
             return
-        native.close()
-        warnings.warn(f"Unclosed connection {self!r}", ResourceWarning, source=self)
+        try:
+            if native.closed:
+                return
+            native.close()
+            shown = repr(self)
+        except RuntimeError:
+            # The cyclic collector ran inside one of the engine's own calls on this
+            # connection (decoding a row, say), which holds the engine: close it as soon
+            # as that call returns.
+            shown = f"<{type(self).__module__}::{type(self).__name__} (collected while in use)>"
+            try:
+                self._loop.call_soon(native.close)
+            except RuntimeError:  # the loop is closed: the engine's socket closes when it is freed
+                pass
+        warnings.warn(f"Unclosed connection {shown}", ResourceWarning, source=self)
 
     async def __aenter__(self) -> Connection:
         return self
