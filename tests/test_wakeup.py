@@ -1,5 +1,6 @@
-"""A task awaiting the engine is woken by the reader callback that resolves its future,
-not through call_soon and another pass of the loop (connection.rs, `Outbox::deliver`)."""
+"""The engine's futures on the caller's loop (connection.rs): a task awaiting one is woken
+by the reader callback that resolves it, not through call_soon and another pass of the
+loop (`Outbox::deliver`), and they are made as the loop's create_future makes them."""
 
 from __future__ import annotations
 
@@ -112,3 +113,27 @@ def test_system_exit_in_a_woken_task_leaves_the_loop(dsn: str) -> None:
         "second [(2,)]",
         "unraisable []",
     ]
+
+
+def test_a_loop_with_its_own_create_future_is_asked_for_futures(dsn: str) -> None:
+    # On asyncio's own loops the engine makes its futures by calling asyncio.Future, as
+    # their create_future does; a loop that overrides create_future is still asked.
+    class CountingLoop(asyncio.SelectorEventLoop):
+        made = 0
+
+        def create_future(self) -> asyncio.Future[Any]:
+            CountingLoop.made += 1
+            return super().create_future()
+
+    async def one_query() -> tuple[int, Any]:
+        async with ferropg.connect(dsn) as conn:
+            cur = await conn.cursor()
+            before = CountingLoop.made
+            await cur.execute("SELECT 1")
+            return CountingLoop.made - before, await cur.fetchall()
+
+    loop = CountingLoop()
+    try:
+        assert loop.run_until_complete(one_query()) == (1, [(1,)])
+    finally:
+        loop.close()

@@ -158,6 +158,23 @@ fn take_lone_task_waiter<'py>(fut: &Bound<'py, PyAny>) -> Option<(Bound<'py, PyA
     Some((wakeup, context))
 }
 
+/// `asyncio.Future` when `event_loop.create_future` is asyncio's `BaseEventLoop.create_future`,
+/// which does nothing but call it; None for a loop with its own (uvloop, or a subclass
+/// that returns something else), whose method is called instead.
+fn asyncio_future_type(py: Python<'_>, event_loop: &PyObject) -> PyResult<Option<PyObject>> {
+    let name = intern!(py, "create_future");
+    let base = py
+        .import("asyncio.base_events")?
+        .getattr("BaseEventLoop")?
+        .getattr(name)?;
+    let own = event_loop.bind(py).get_type().getattr(name)?;
+    Ok(own
+        .is(&base)
+        .then(|| py.import("asyncio").and_then(|m| m.getattr("Future")))
+        .transpose()?
+        .map(Bound::unbind))
+}
+
 /// `asyncio.Task`, looked up once.
 static TASK_TYPE: GILOnceCell<PyObject> = GILOnceCell::new();
 
@@ -166,6 +183,9 @@ pub struct Connection {
     transport: Option<Transport>,
     fd: RawFd,
     event_loop: PyObject,
+    /// `asyncio.Future`, when the loop's `create_future` is asyncio's own (which only
+    /// calls it): calling it directly skips a Python frame per request.
+    future_type: Option<PyObject>,
     session: Session,
     input: BytesMut,
     phase: Phase,
@@ -526,7 +546,13 @@ impl Connection {
     }
 
     fn new_future(&self, py: Python<'_>) -> PyResult<PyObject> {
-        self.event_loop.call_method0(py, intern!(py, "create_future"))
+        match &self.future_type {
+            Some(future) => {
+                let kwargs = [(intern!(py, "loop"), self.event_loop.bind(py))].into_py_dict(py)?;
+                Ok(future.bind(py).call((), Some(&kwargs))?.unbind())
+            }
+            None => self.event_loop.call_method0(py, intern!(py, "create_future")),
+        }
     }
 
     fn check_ready(&self, py: Python<'_>) -> PyResult<()> {
@@ -674,6 +700,7 @@ impl Connection {
         Ok(Connection {
             transport: Some(Transport::Plain(sock)),
             fd,
+            future_type: asyncio_future_type(py, &event_loop)?,
             event_loop,
             session,
             input: BytesMut::with_capacity(64 * 1024),
