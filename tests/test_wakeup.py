@@ -5,6 +5,7 @@ loop (`Outbox::deliver`), and they are made as the loop's create_future makes th
 from __future__ import annotations
 
 import asyncio
+import random
 import subprocess
 import sys
 from typing import Any
@@ -135,5 +136,66 @@ def test_a_loop_with_its_own_create_future_is_asked_for_futures(dsn: str) -> Non
     loop = CountingLoop()
     try:
         assert loop.run_until_complete(one_query()) == (1, [(1,)])
+    finally:
+        loop.close()
+
+
+async def _random_fates(dsn: str) -> None:
+    """On five connections, 200 queries of random length, some cancelled and some timed
+    out: every task ends with its rows or the error it was given, and every connection
+    still works afterwards."""
+    rng = random.Random(20261123)
+    conns = [await ferropg.connect(dsn) for _ in range(5)]
+    try:
+
+        async def worker(conn: Any, plan: list[tuple[float, str]]) -> list[str]:
+            cur = await conn.cursor()
+            outcomes = []
+            for delay, fate in plan:
+                query = cur.execute("SELECT pg_sleep(%s), 7", (delay,), timeout=0.02 if fate == "timeout" else None)
+                task = asyncio.ensure_future(query)
+                if fate == "cancel":
+                    await asyncio.sleep(rng.uniform(0, 0.01))
+                    task.cancel()
+                try:
+                    await task
+                    assert await cur.fetchall() == [("", 7)]
+                    outcomes.append("rows")
+                except asyncio.CancelledError:
+                    outcomes.append("cancelled")
+                except asyncio.TimeoutError:
+                    outcomes.append("timeout")
+            return outcomes
+
+        plans = [
+            [(rng.choice([0, 0, 0.001, 0.05]), rng.choice(["run", "run", "cancel", "timeout"])) for _ in range(40)]
+            for _ in conns
+        ]
+        results = await asyncio.wait_for(asyncio.gather(*(worker(c, p) for c, p in zip(conns, plans))), 60)
+        for plan, outcomes in zip(plans, results):
+            for (delay, fate), outcome in zip(plan, outcomes):
+                if fate == "run":
+                    assert outcome == "rows"
+                elif fate == "timeout" and delay >= 0.05:
+                    assert outcome == "timeout"
+        for conn in conns:
+            cur = await conn.cursor()
+            await cur.execute("SELECT 1")
+            assert await cur.fetchall() == [(1,)]
+    finally:
+        for conn in conns:
+            await conn.close()
+
+
+async def test_many_tasks_cancelled_and_timed_out_at_random_all_finish(dsn: str) -> None:
+    # tasks woken in place must not change what cancellation and timeouts do
+    await _random_fates(dsn)
+
+
+def test_the_same_on_uvloop(dsn: str) -> None:
+    uvloop = pytest.importorskip("uvloop")
+    loop = uvloop.new_event_loop()
+    try:
+        loop.run_until_complete(_random_fates(dsn))
     finally:
         loop.close()
