@@ -281,6 +281,32 @@ async def test_unclosed_connection_collected_during_its_own_call(dsn: str, monke
     assert native.closed
 
 
+async def test_close_called_back_from_inside_the_engine(dsn: str, monkeypatch: Any) -> None:
+    # Python code the engine runs (json.loads here; in life a finalizer, such as a pool's
+    # closing its idle connections) may close the connection the engine is busy with.
+    # The engine refuses re-entry with RuntimeError (it panicked before), and
+    # Connection.close() then closes it once the engine's call returns.
+    import json
+
+    real_loads = json.loads
+    seen: list[str] = []
+
+    def loads(text: str) -> Any:
+        with pytest.raises(RuntimeError, match="borrow"):
+            conn.raw.close()
+        conn.close()
+        seen.append("closed from inside")
+        return real_loads(text)
+
+    monkeypatch.setattr(json, "loads", loads)
+    conn = await ferropg.connect(dsn)  # takes json.loads as it is now
+    answer = conn.raw.execute("SELECT (repeat('[', 300) || repeat(']', 300))::json", None)
+    assert len((await answer).rows) == 1  # the call in progress finishes
+    assert seen == ["closed from inside"]
+    await asyncio.sleep(0)
+    assert conn.closed
+
+
 # -- several hosts, target_session_attrs, timeouts ----------------------------------------
 
 

@@ -326,8 +326,18 @@ class Connection:
     # -- closing ---------------------------------------------------------------------
 
     def _close(self) -> None:
-        if not self._native.closed:
-            self._native.close()
+        native = self._native
+        try:
+            if not native.closed:
+                native.close()
+        except RuntimeError:
+            # Called from Python code the engine runs inside one of its own calls on this
+            # connection (a finalizer during a collection, say), which holds the engine:
+            # close it as soon as that call returns.
+            try:
+                self._loop.call_soon(native.close)
+            except RuntimeError:  # the loop is closed: the engine's socket closes when it is freed
+                pass
         self._notifies.close(OperationalError("Connection closed"))
 
     def close(self) -> asyncio.Future[None]:
@@ -498,17 +508,13 @@ class Connection:
         try:
             if native.closed:
                 return
-            native.close()
+        except RuntimeError:
+            pass  # collected inside one of the engine's own calls on it: _close() copes
+        self._close()
+        try:
             shown = repr(self)
         except RuntimeError:
-            # The cyclic collector ran inside one of the engine's own calls on this
-            # connection (decoding a row, say), which holds the engine: close it as soon
-            # as that call returns.
             shown = f"<{type(self).__module__}::{type(self).__name__} (collected while in use)>"
-            try:
-                self._loop.call_soon(native.close)
-            except RuntimeError:  # the loop is closed: the engine's socket closes when it is freed
-                pass
         warnings.warn(f"Unclosed connection {shown}", ResourceWarning, source=self)
 
     async def __aenter__(self) -> Connection:

@@ -628,10 +628,15 @@ impl Connection {
         Ok(future)
     }
 
-    /// Run `f` with the connection borrowed, then deliver results and callbacks.
-    fn drive(slf: &Bound<'_, Self>, f: impl FnOnce(&mut Self, Python<'_>, &mut Outbox) -> PyResult<()>) {
-        // Only tasks woken in place (from the loop) can raise out of delivering.
-        let _ = Self::drive_from(slf, false, f);
+    /// Run `f` with the connection borrowed, then deliver results and callbacks. Fails
+    /// with RuntimeError, as pyo3's own methods do, when the connection is already
+    /// borrowed: Python code the engine runs (a finalizer during a collection, say)
+    /// called back into this connection.
+    fn drive(
+        slf: &Bound<'_, Self>,
+        f: impl FnOnce(&mut Self, Python<'_>, &mut Outbox) -> PyResult<()>,
+    ) -> PyResult<()> {
+        Self::drive_from(slf, false, f)
     }
 
     /// `drive` for the event loop's own callbacks, which may wake tasks in place (see
@@ -644,7 +649,7 @@ impl Connection {
         let py = slf.py();
         let mut out = Outbox::default();
         let event_loop = {
-            let mut this = slf.borrow_mut();
+            let mut this = slf.try_borrow_mut()?;
             if let Err(err) = f(&mut this, py, &mut out) {
                 this.lose(py, err, &mut out);
             }
@@ -745,7 +750,7 @@ impl Connection {
         let on_readable = slf.getattr("_on_readable")?.unbind();
         let on_writable = slf.getattr("_on_writable")?.unbind();
         let on_alarm = slf.getattr("_on_alarm")?.unbind();
-        let mut this = slf.borrow_mut();
+        let mut this = slf.try_borrow_mut()?;
         if this.on_writable.is_some() || this.phase != Phase::Startup {
             return Err(errors::interface_error(py, "startup() was already called"));
         }
@@ -791,15 +796,15 @@ impl Connection {
         Self::drive_from(slf, true, |this, py, out| this.on_readable(py, out))
     }
 
-    fn _on_writable(slf: &Bound<'_, Self>) {
-        Self::drive(slf, |this, py, _| this.flush(py));
+    fn _on_writable(slf: &Bound<'_, Self>) -> PyResult<()> {
+        Self::drive(slf, |this, py, _| this.flush(py))
     }
 
-    fn _on_alarm(slf: &Bound<'_, Self>) {
+    fn _on_alarm(slf: &Bound<'_, Self>) -> PyResult<()> {
         Self::drive(slf, |this, py, out| {
             this.on_alarm(py, out);
             Ok(())
-        });
+        })
     }
 
     /// Run one execute(): server-bound when the statement accepts parameters, literal
@@ -919,7 +924,7 @@ impl Connection {
     }
 
     /// Send Terminate, close the socket, fail what is in flight with InterfaceError.
-    fn close(slf: &Bound<'_, Self>) {
+    fn close(slf: &Bound<'_, Self>) -> PyResult<()> {
         Self::drive(slf, |this, py, out| {
             if this.phase == Phase::Closed {
                 return Ok(());
@@ -931,7 +936,7 @@ impl Connection {
             this.on_lost = None;
             this.lose(py, errors::interface_error(py, "connection already closed"), out);
             Ok(())
-        });
+        })
     }
 
     /// A LISTEN ran since the marks were last cleared (a pool then sends UNLISTEN *).
